@@ -1,0 +1,840 @@
+//! Configuration: from environment variables, an optional `.env` file, or a typed builder.
+//! Both paths meet in [`BridgeConfigBuilder::build`], which validates everything at once and
+//! names the variable, the problem and the fix for each mistake.
+
+mod env;
+mod parse;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Serialize, Serializer};
+
+use crate::error::{ConfigError, ConfigProblem};
+use crate::resilience::{BreakerSettings, RetrySettings};
+
+pub use env::ENV_VARIABLES;
+
+/// Langfuse Cloud (EU), the default `LANGFUSE_ENDPOINT`.
+pub const DEFAULT_LANGFUSE_ENDPOINT: &str = "https://cloud.langfuse.com";
+/// The local Instana host agent's OTLP/HTTP port, the default `INSTANA_ENDPOINT`.
+pub const DEFAULT_INSTANA_ENDPOINT: &str = "http://localhost:4318";
+/// Path of Langfuse's OTLP traces endpoint below its base URL.
+pub const LANGFUSE_TRACES_PATH: &str = "/api/public/otel/v1/traces";
+/// Path of the standard OTLP/HTTP traces endpoint below a base URL.
+pub const OTLP_TRACES_PATH: &str = "/v1/traces";
+
+/// The whole, validated configuration of the bridge.
+#[derive(Debug, Clone, Serialize)]
+pub struct BridgeConfig {
+    /// Who is sending: service name, version, environment, extra resource attributes.
+    pub service: ServiceSettings,
+    /// Head sampling ratio in [0, 1], parent-based.
+    pub sample_rate: f64,
+    /// Langfuse destination, when enabled.
+    pub langfuse: Option<LangfuseSettings>,
+    /// Instana destination, when enabled.
+    pub instana: Option<InstanaSettings>,
+    /// Generic OTLP destination (`OTEL_EXPORTER_OTLP_ENDPOINT`), when set.
+    pub otlp: Option<OtlpSettings>,
+    /// Queues, batching, retry, breaker and buffer bounds (shared by all destinations).
+    pub pipeline: PipelineSettings,
+    /// Things worth a warning at startup (e.g. certificate verification turned off).
+    #[serde(skip)]
+    pub warnings: Vec<String>,
+}
+
+impl BridgeConfig {
+    /// Reads the process environment and `.env` (see [`BridgeConfigBuilder::from_env`]) and
+    /// validates it.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        BridgeConfigBuilder::from_env().build()
+    }
+
+    /// A builder with nothing set (defaults everywhere, no destination enabled).
+    pub fn builder() -> BridgeConfigBuilder {
+        BridgeConfigBuilder::default()
+    }
+
+    /// Names of the enabled destinations, in export order.
+    pub fn destination_names(&self) -> Vec<&str> {
+        let mut names = Vec::new();
+        if let Some(l) = &self.langfuse {
+            names.push(l.name.as_str());
+        }
+        if let Some(i) = &self.instana {
+            names.push(i.name.as_str());
+        }
+        if let Some(o) = &self.otlp {
+            names.push(o.name.as_str());
+        }
+        names
+    }
+}
+
+/// Identity of the instrumented service, sent as OpenTelemetry resource attributes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceSettings {
+    /// `service.name` (`OTEL_SERVICE_NAME`).
+    pub name: String,
+    /// `service.version` (`OTEL_SERVICE_VERSION`).
+    pub version: Option<String>,
+    /// `deployment.environment.name` (`DEPLOYMENT_ENVIRONMENT`).
+    pub environment: Option<String>,
+    /// Further resource attributes (`OTEL_RESOURCE_ATTRIBUTES`).
+    pub resource_attributes: Vec<(String, String)>,
+}
+
+/// Certificate verification and extra trusted CAs for one destination.
+#[derive(Debug, Clone, Serialize)]
+pub struct TlsSettings {
+    /// Verify the server's certificate (`*_SSL_VERIFY`, default true).
+    pub verify: bool,
+    /// Extra CA certificates, added to the system roots (`*_SSL_CA_BUNDLE`).
+    pub ca_bundle: Option<CaBundle>,
+}
+
+impl Default for TlsSettings {
+    fn default() -> Self {
+        Self {
+            verify: true,
+            ca_bundle: None,
+        }
+    }
+}
+
+/// CA certificates read from a PEM file at startup.
+#[derive(Clone, Serialize)]
+pub struct CaBundle {
+    /// The file they came from.
+    pub path: PathBuf,
+    /// The certificates (one or more).
+    #[serde(skip)]
+    pub certificates: Vec<reqwest::Certificate>,
+}
+
+impl std::fmt::Debug for CaBundle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CaBundle")
+            .field("path", &self.path)
+            .field("certificates", &self.certificates.len())
+            .finish()
+    }
+}
+
+fn redact<S: Serializer>(_: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str("<redacted>")
+}
+
+fn redact_headers<S: Serializer>(
+    headers: &[(String, SecretString)],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = s.serialize_map(Some(headers.len()))?;
+    for (k, _) in headers {
+        map.serialize_entry(k, "<redacted>")?;
+    }
+    map.end()
+}
+
+fn redact_opt<S: Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(_) => s.serialize_some("<redacted>"),
+        None => s.serialize_none(),
+    }
+}
+
+/// Langfuse destination settings.
+#[derive(Debug, Clone, Serialize)]
+pub struct LangfuseSettings {
+    /// Destination name in stats (`langfuse`).
+    pub name: String,
+    /// Base URL (`LANGFUSE_ENDPOINT`, also `LANGFUSE_HOST` / `LANGFUSE_BASE_URL`).
+    pub endpoint: url::Url,
+    /// Project public key (`LANGFUSE_PUBLIC_KEY`, `pk-lf-...`).
+    pub public_key: String,
+    /// Project secret key (`LANGFUSE_SECRET_KEY`); never printed.
+    #[serde(serialize_with = "redact")]
+    pub secret_key: SecretString,
+    /// TLS (`LANGFUSE_SSL_VERIFY`, `LANGFUSE_SSL_CA_BUNDLE`).
+    pub tls: TlsSettings,
+}
+
+impl LangfuseSettings {
+    /// `{endpoint}/api/public/otel/v1/traces`.
+    pub fn traces_url(&self) -> url::Url {
+        join_path(&self.endpoint, LANGFUSE_TRACES_PATH)
+    }
+}
+
+/// How the Instana destination reaches Instana.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InstanaMode {
+    /// Through a host agent (plain http endpoint, key optional).
+    Agent,
+    /// Straight to an Instana OTLP acceptor (https, `x-instana-key` required).
+    Agentless,
+}
+
+/// Instana destination settings.
+#[derive(Debug, Clone, Serialize)]
+pub struct InstanaSettings {
+    /// Destination name in stats (`instana`).
+    pub name: String,
+    /// Base URL of the agent or acceptor (`INSTANA_ENDPOINT`).
+    pub endpoint: url::Url,
+    /// Agent or agentless.
+    pub mode: InstanaMode,
+    /// Agent key sent as `x-instana-key` (`INSTANA_API_KEY`, alias `INSTANA_AGENT_KEY`).
+    #[serde(serialize_with = "redact_opt")]
+    pub api_key: Option<SecretString>,
+    /// Host id sent as `x-instana-host` (`INSTANA_HOST`).
+    pub host: Option<String>,
+    /// TLS (`INSTANA_SSL_VERIFY`, `INSTANA_SSL_CA_BUNDLE`).
+    pub tls: TlsSettings,
+}
+
+impl InstanaSettings {
+    /// `{endpoint}/v1/traces`.
+    pub fn traces_url(&self) -> url::Url {
+        join_path(&self.endpoint, OTLP_TRACES_PATH)
+    }
+}
+
+/// Generic OTLP/HTTP destination settings (`OTEL_EXPORTER_OTLP_*`).
+#[derive(Debug, Clone, Serialize)]
+pub struct OtlpSettings {
+    /// Destination name in stats (`otlp`).
+    pub name: String,
+    /// Full traces URL.
+    pub traces_url: url::Url,
+    /// Headers sent with every request (values never printed).
+    #[serde(serialize_with = "redact_headers")]
+    pub headers: Vec<(String, SecretString)>,
+    /// gzip request bodies (`OTEL_EXPORTER_OTLP_COMPRESSION=gzip`, the default here).
+    pub gzip: bool,
+    /// Per-request timeout (`OTEL_EXPORTER_OTLP_TIMEOUT`), else the pipeline's.
+    pub timeout: Option<Duration>,
+    /// TLS (`OTEL_EXPORTER_OTLP_CERTIFICATE`, `OTEL_EXPORTER_OTLP_INSECURE`).
+    pub tls: TlsSettings,
+}
+
+/// Queue, batch, retry, breaker and buffer settings, per destination.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PipelineSettings {
+    /// Spans each destination's queue holds before new ones are dropped (`queue_full`).
+    pub queue_capacity: usize,
+    /// Spans per export batch.
+    pub batch_max_spans: usize,
+    /// Estimated bytes per export batch (a batch is closed when either bound is reached).
+    pub batch_max_bytes: usize,
+    /// Longest time a span waits in a partial batch.
+    #[serde(with = "humantime_serde_compat")]
+    pub batch_timeout: Duration,
+    /// Encoded bytes held per destination for replay; beyond it the oldest are dropped.
+    pub replay_buffer_bytes: usize,
+    /// Timeout of one export request.
+    #[serde(with = "humantime_serde_compat")]
+    pub export_timeout: Duration,
+    /// Default time `shutdown` spends flushing.
+    #[serde(with = "humantime_serde_compat")]
+    pub shutdown_timeout: Duration,
+    /// Worker threads of the export runtime.
+    pub export_threads: usize,
+    /// Circuit breaker.
+    #[serde(skip)]
+    pub breaker: BreakerSettings,
+    /// Retry backoff.
+    #[serde(skip)]
+    pub retry: RetrySettings,
+}
+
+mod humantime_serde_compat {
+    use std::time::Duration;
+
+    pub(super) fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(*d).to_string())
+    }
+}
+
+impl Default for PipelineSettings {
+    fn default() -> Self {
+        Self {
+            queue_capacity: 16_384,
+            batch_max_spans: 512,
+            batch_max_bytes: 4 * 1024 * 1024,
+            batch_timeout: Duration::from_secs(1),
+            replay_buffer_bytes: 64 * 1024 * 1024,
+            export_timeout: Duration::from_secs(10),
+            shutdown_timeout: Duration::from_secs(5),
+            export_threads: 1,
+            breaker: BreakerSettings::default(),
+            retry: RetrySettings::default(),
+        }
+    }
+}
+
+fn join_path(base: &url::Url, path: &str) -> url::Url {
+    let mut url = base.clone();
+    let joined = format!("{}{}", base.path().trim_end_matches('/'), path);
+    url.set_path(&joined);
+    url
+}
+
+/// A value and the variable it came from, so that problems name what the user wrote.
+#[derive(Debug, Clone)]
+struct Sourced<T> {
+    value: T,
+    variable: &'static str,
+}
+
+impl<T> Sourced<T> {
+    fn new(value: T, variable: &'static str) -> Self {
+        Self { value, variable }
+    }
+}
+
+/// TLS options as given to the builder.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsOptions {
+    /// Verify server certificates (default true).
+    pub verify: Option<bool>,
+    /// PEM file with one or more CA certificates to trust in addition to the system roots.
+    pub ca_bundle: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct LangfuseInput {
+    enabled: Option<Sourced<bool>>,
+    endpoint: Option<Sourced<String>>,
+    public_key: Option<String>,
+    secret_key: Option<SecretString>,
+    tls: TlsOptions,
+}
+
+#[derive(Debug, Clone, Default)]
+struct InstanaInput {
+    enabled: Option<Sourced<bool>>,
+    endpoint: Option<Sourced<String>>,
+    api_key: Option<Sourced<SecretString>>,
+    host: Option<String>,
+    tls: TlsOptions,
+}
+
+#[derive(Debug, Clone, Default)]
+struct OtlpInput {
+    endpoint: Option<Sourced<String>>,
+    traces_endpoint: Option<Sourced<String>>,
+    headers: Vec<(String, SecretString)>,
+    gzip: Option<bool>,
+    timeout: Option<Duration>,
+    tls: TlsOptions,
+    tls_variable: Option<&'static str>,
+}
+
+/// Builds a [`BridgeConfig`] in code, or on top of what the environment says
+/// ([`BridgeConfigBuilder::from_env`]); setters override the environment.
+#[derive(Debug, Clone, Default)]
+pub struct BridgeConfigBuilder {
+    service_name: Option<String>,
+    service_version: Option<String>,
+    environment: Option<String>,
+    resource_attributes: Vec<(String, String)>,
+    sample_rate: Option<f64>,
+    langfuse: LangfuseInput,
+    instana: InstanaInput,
+    otlp: OtlpInput,
+    pipeline: PipelineSettings,
+    problems: Vec<ConfigProblem>,
+}
+
+impl BridgeConfigBuilder {
+    /// `service.name`.
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.service_name = Some(name.into());
+        self
+    }
+
+    /// `service.version`.
+    pub fn service_version(mut self, version: impl Into<String>) -> Self {
+        self.service_version = Some(version.into());
+        self
+    }
+
+    /// `deployment.environment.name` (production, staging...).
+    pub fn deployment_environment(mut self, environment: impl Into<String>) -> Self {
+        self.environment = Some(environment.into());
+        self
+    }
+
+    /// One more resource attribute.
+    pub fn resource_attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.resource_attributes.push((key.into(), value.into()));
+        self
+    }
+
+    /// Head sampling ratio in [0, 1] (`TELEMETRY_SAMPLE_RATE`).
+    pub fn sample_rate(mut self, rate: f64) -> Self {
+        self.sample_rate = Some(rate);
+        self
+    }
+
+    /// Enables Langfuse with a project's keys.
+    pub fn langfuse(
+        mut self,
+        public_key: impl Into<String>,
+        secret_key: impl Into<String>,
+    ) -> Self {
+        self.langfuse.enabled = Some(Sourced::new(true, "OTEL_EXPORTER_LANGFUSE_ENABLED"));
+        self.langfuse.public_key = Some(public_key.into());
+        self.langfuse.secret_key = Some(SecretString::from(secret_key.into()));
+        self
+    }
+
+    /// Langfuse base URL (default Langfuse Cloud EU).
+    pub fn langfuse_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.langfuse.endpoint = Some(Sourced::new(url.into(), "LANGFUSE_ENDPOINT"));
+        self
+    }
+
+    /// Langfuse TLS options.
+    pub fn langfuse_tls(mut self, tls: TlsOptions) -> Self {
+        self.langfuse.tls = tls;
+        self
+    }
+
+    /// Turns Langfuse off even if the environment enables it.
+    pub fn disable_langfuse(mut self) -> Self {
+        self.langfuse.enabled = Some(Sourced::new(false, "OTEL_EXPORTER_LANGFUSE_ENABLED"));
+        self
+    }
+
+    /// Enables Instana, sending to an agent or an OTLP acceptor at this base URL.
+    pub fn instana(mut self, endpoint: impl Into<String>) -> Self {
+        self.instana.enabled = Some(Sourced::new(true, "OTEL_EXPORTER_INSTANA_ENABLED"));
+        self.instana.endpoint = Some(Sourced::new(endpoint.into(), "INSTANA_ENDPOINT"));
+        self
+    }
+
+    /// Instana agent key, sent as `x-instana-key` (required for agentless mode).
+    pub fn instana_api_key(mut self, key: impl Into<String>) -> Self {
+        self.instana.api_key = Some(Sourced::new(
+            SecretString::from(key.into()),
+            "INSTANA_API_KEY",
+        ));
+        self
+    }
+
+    /// Host id sent as `x-instana-host`.
+    pub fn instana_host(mut self, host: impl Into<String>) -> Self {
+        self.instana.host = Some(host.into());
+        self
+    }
+
+    /// Instana TLS options.
+    pub fn instana_tls(mut self, tls: TlsOptions) -> Self {
+        self.instana.tls = tls;
+        self
+    }
+
+    /// Turns Instana off even if the environment enables it.
+    pub fn disable_instana(mut self) -> Self {
+        self.instana.enabled = Some(Sourced::new(false, "OTEL_EXPORTER_INSTANA_ENABLED"));
+        self
+    }
+
+    /// Generic OTLP destination at this base URL (`/v1/traces` is appended).
+    pub fn otlp_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.otlp.endpoint = Some(Sourced::new(url.into(), "OTEL_EXPORTER_OTLP_ENDPOINT"));
+        self
+    }
+
+    /// Generic OTLP destination at this exact traces URL.
+    pub fn otlp_traces_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.otlp.traces_endpoint = Some(Sourced::new(
+            url.into(),
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        ));
+        self
+    }
+
+    /// A header for the generic OTLP destination (value treated as a secret).
+    pub fn otlp_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.otlp
+            .headers
+            .push((name.into(), SecretString::from(value.into())));
+        self
+    }
+
+    /// gzip for the generic OTLP destination (default on).
+    pub fn otlp_gzip(mut self, gzip: bool) -> Self {
+        self.otlp.gzip = Some(gzip);
+        self
+    }
+
+    /// Generic OTLP TLS options.
+    pub fn otlp_tls(mut self, tls: TlsOptions) -> Self {
+        self.otlp.tls = tls;
+        self
+    }
+
+    /// All pipeline settings at once.
+    pub fn pipeline(mut self, pipeline: PipelineSettings) -> Self {
+        self.pipeline = pipeline;
+        self
+    }
+
+    /// Change some pipeline settings, keeping the rest.
+    pub fn tune(mut self, change: impl FnOnce(&mut PipelineSettings)) -> Self {
+        change(&mut self.pipeline);
+        self
+    }
+
+    fn problem(&mut self, variable: &str, problem: impl Into<String>, fix: impl Into<String>) {
+        self.problems.push(ConfigProblem {
+            variable: variable.to_owned(),
+            problem: problem.into(),
+            fix: fix.into(),
+        });
+    }
+
+    /// Validates everything and returns the configuration, or every problem found.
+    pub fn build(mut self) -> Result<BridgeConfig, ConfigError> {
+        let mut warnings = Vec::new();
+
+        let sample_rate = match self.sample_rate {
+            None => 1.0,
+            Some(rate) => match parse::check_sample_rate(rate) {
+                Ok(r) => r,
+                Err(e) => {
+                    self.problem("TELEMETRY_SAMPLE_RATE", e.problem, e.fix);
+                    1.0
+                }
+            },
+        };
+        self.check_pipeline();
+
+        let langfuse = self.build_langfuse(&mut warnings);
+        let instana = self.build_instana(&mut warnings);
+        let otlp = self.build_otlp(&mut warnings);
+
+        let service = ServiceSettings {
+            name: self
+                .service_name
+                .clone()
+                .or_else(|| {
+                    self.resource_attributes
+                        .iter()
+                        .find(|(k, _)| k == "service.name")
+                        .map(|(_, v)| v.clone())
+                })
+                .unwrap_or_else(default_service_name),
+            version: self.service_version.clone(),
+            environment: self.environment.clone(),
+            resource_attributes: std::mem::take(&mut self.resource_attributes),
+        };
+
+        if !self.problems.is_empty() {
+            return Err(ConfigError {
+                problems: self.problems,
+            });
+        }
+        Ok(BridgeConfig {
+            service,
+            sample_rate,
+            langfuse,
+            instana,
+            otlp,
+            pipeline: self.pipeline,
+            warnings,
+        })
+    }
+
+    fn check_pipeline(&mut self) {
+        let p = self.pipeline.clone();
+        let zero = "must be greater than zero";
+        for (value, var) in [
+            (p.queue_capacity, "TELEMETRY_QUEUE_CAPACITY"),
+            (p.batch_max_spans, "TELEMETRY_BATCH_MAX_SPANS"),
+            (p.batch_max_bytes, "TELEMETRY_BATCH_MAX_BYTES"),
+            (p.replay_buffer_bytes, "TELEMETRY_REPLAY_BUFFER_BYTES"),
+            (p.export_threads, "TELEMETRY_EXPORT_THREADS"),
+            (
+                p.breaker.failure_threshold as usize,
+                "TELEMETRY_BREAKER_FAILURE_THRESHOLD",
+            ),
+        ] {
+            if value == 0 {
+                self.problem(var, zero, "use a positive whole number");
+            }
+        }
+        for (value, var) in [
+            (p.batch_timeout, "TELEMETRY_BATCH_TIMEOUT"),
+            (p.export_timeout, "TELEMETRY_EXPORT_TIMEOUT"),
+            (p.breaker.recovery_window, "TELEMETRY_BREAKER_RECOVERY"),
+            (p.retry.initial_backoff, "TELEMETRY_RETRY_INITIAL_BACKOFF"),
+        ] {
+            if value.is_zero() {
+                self.problem(
+                    var,
+                    "must be longer than zero",
+                    "use a duration such as 500ms or 30s",
+                );
+            }
+        }
+        if p.breaker.max_recovery_window < p.breaker.recovery_window {
+            self.problem(
+                "TELEMETRY_BREAKER_MAX_RECOVERY",
+                format!(
+                    "{} is shorter than TELEMETRY_BREAKER_RECOVERY ({})",
+                    humantime::format_duration(p.breaker.max_recovery_window),
+                    humantime::format_duration(p.breaker.recovery_window)
+                ),
+                "make the cap at least as long as the recovery window",
+            );
+        }
+        if p.retry.max_backoff < p.retry.initial_backoff {
+            self.problem(
+                "TELEMETRY_RETRY_MAX_BACKOFF",
+                "is shorter than TELEMETRY_RETRY_INITIAL_BACKOFF",
+                "make the cap at least as long as the initial backoff",
+            );
+        }
+    }
+
+    fn url(&mut self, input: &Sourced<String>, example: &str) -> Option<url::Url> {
+        match parse::parse_http_url(&input.value, example) {
+            Ok(u) => Some(u),
+            Err(e) => {
+                self.problem(input.variable, e.problem, e.fix);
+                None
+            }
+        }
+    }
+
+    fn tls(
+        &mut self,
+        tls: &TlsOptions,
+        verify_var: &str,
+        bundle_var: &str,
+        destination: &str,
+        warnings: &mut Vec<String>,
+    ) -> TlsSettings {
+        let verify = tls.verify.unwrap_or(true);
+        if !verify {
+            warnings.push(format!(
+                "{verify_var}=false: TLS certificates of {destination} are not verified; \
+                 prefer {bundle_var} with your corporate CA"
+            ));
+        }
+        let ca_bundle = tls
+            .ca_bundle
+            .as_ref()
+            .and_then(|path| match load_ca_bundle(path) {
+                Ok(certificates) => Some(CaBundle {
+                    path: path.clone(),
+                    certificates,
+                }),
+                Err((problem, fix)) => {
+                    self.problem(bundle_var, problem, fix);
+                    None
+                }
+            });
+        TlsSettings { verify, ca_bundle }
+    }
+
+    fn build_langfuse(&mut self, warnings: &mut Vec<String>) -> Option<LangfuseSettings> {
+        let input = self.langfuse.clone();
+        let has_keys = input.public_key.is_some() || input.secret_key.is_some();
+        let enabled = input.enabled.as_ref().map_or(has_keys, |e| e.value);
+        if !enabled {
+            return None;
+        }
+        let why = match &input.enabled {
+            Some(e) => format!("Langfuse is enabled ({}=true)", e.variable),
+            None => "Langfuse is enabled because one of its keys is set".to_owned(),
+        };
+        let public_key = input.public_key.clone().filter(|k| !k.trim().is_empty());
+        if public_key.is_none() {
+            self.problem(
+                "LANGFUSE_PUBLIC_KEY",
+                format!("is not set, but {why}"),
+                "set it to the project's public key (pk-lf-...), or set OTEL_EXPORTER_LANGFUSE_ENABLED=false",
+            );
+        }
+        let secret_key = input
+            .secret_key
+            .clone()
+            .filter(|k| !k.expose_secret().trim().is_empty());
+        if secret_key.is_none() {
+            self.problem(
+                "LANGFUSE_SECRET_KEY",
+                format!("is not set, but {why}"),
+                "set it to the project's secret key (sk-lf-...), or set OTEL_EXPORTER_LANGFUSE_ENABLED=false",
+            );
+        }
+        let endpoint_input = input.endpoint.clone().unwrap_or_else(|| {
+            Sourced::new(DEFAULT_LANGFUSE_ENDPOINT.to_owned(), "LANGFUSE_ENDPOINT")
+        });
+        let endpoint = self
+            .url(&endpoint_input, DEFAULT_LANGFUSE_ENDPOINT)
+            .map(|u| strip_suffixes(u, &[LANGFUSE_TRACES_PATH, "/api/public/otel"]));
+        let tls = self.tls(
+            &input.tls,
+            "LANGFUSE_SSL_VERIFY",
+            "LANGFUSE_SSL_CA_BUNDLE",
+            "Langfuse",
+            warnings,
+        );
+        Some(LangfuseSettings {
+            name: "langfuse".to_owned(),
+            endpoint: endpoint?,
+            public_key: public_key?,
+            secret_key: secret_key?,
+            tls,
+        })
+    }
+
+    fn build_instana(&mut self, warnings: &mut Vec<String>) -> Option<InstanaSettings> {
+        let input = self.instana.clone();
+        let configured = input.endpoint.is_some() || input.api_key.is_some();
+        let enabled = input.enabled.as_ref().map_or(configured, |e| e.value);
+        if !enabled {
+            return None;
+        }
+        let endpoint_input = input.endpoint.clone().unwrap_or_else(|| {
+            Sourced::new(DEFAULT_INSTANA_ENDPOINT.to_owned(), "INSTANA_ENDPOINT")
+        });
+        let endpoint = self
+            .url(&endpoint_input, DEFAULT_INSTANA_ENDPOINT)
+            .map(|u| strip_suffixes(u, &[OTLP_TRACES_PATH]));
+        let api_key = input
+            .api_key
+            .clone()
+            .filter(|k| !k.value.expose_secret().trim().is_empty());
+        let mode = match &endpoint {
+            Some(u) if u.scheme() == "https" && !is_loopback(u) => InstanaMode::Agentless,
+            _ => InstanaMode::Agent,
+        };
+        if mode == InstanaMode::Agentless && api_key.is_none() {
+            self.problem(
+                "INSTANA_API_KEY",
+                format!(
+                    "is not set, but {} is an Instana backend (agentless mode), which requires x-instana-key",
+                    endpoint_input.value
+                ),
+                "set INSTANA_API_KEY (or INSTANA_AGENT_KEY) to your agent key, or point INSTANA_ENDPOINT at the host agent (http://localhost:4318)",
+            );
+        }
+        let tls = self.tls(
+            &input.tls,
+            "INSTANA_SSL_VERIFY",
+            "INSTANA_SSL_CA_BUNDLE",
+            "Instana",
+            warnings,
+        );
+        Some(InstanaSettings {
+            name: "instana".to_owned(),
+            endpoint: endpoint?,
+            mode,
+            api_key: api_key.map(|k| k.value),
+            host: input.host.clone().filter(|h| !h.trim().is_empty()),
+            tls,
+        })
+    }
+
+    fn build_otlp(&mut self, warnings: &mut Vec<String>) -> Option<OtlpSettings> {
+        let input = self.otlp.clone();
+        let traces_url = if let Some(exact) = &input.traces_endpoint {
+            self.url(exact, "http://collector:4318/v1/traces")
+        } else if let Some(base) = &input.endpoint {
+            self.url(base, "http://collector:4318")
+                .map(|u| join_path(&u, OTLP_TRACES_PATH))
+        } else {
+            return None;
+        };
+        let bundle_var = input
+            .tls_variable
+            .unwrap_or("OTEL_EXPORTER_OTLP_CERTIFICATE");
+        let tls = self.tls(
+            &input.tls,
+            "OTEL_EXPORTER_OTLP_INSECURE",
+            bundle_var,
+            "the OTLP endpoint",
+            warnings,
+        );
+        Some(OtlpSettings {
+            name: "otlp".to_owned(),
+            traces_url: traces_url?,
+            headers: input.headers.clone(),
+            gzip: input.gzip.unwrap_or(true),
+            timeout: input.timeout,
+            tls,
+        })
+    }
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Users paste full signal URLs into base-URL variables; accept both.
+fn strip_suffixes(mut url: url::Url, suffixes: &[&str]) -> url::Url {
+    let path = url.path().trim_end_matches('/').to_owned();
+    for suffix in suffixes {
+        if let Some(base) = path.strip_suffix(suffix) {
+            url.set_path(base);
+            return url;
+        }
+    }
+    url.set_path(&path);
+    url
+}
+
+fn default_service_name() -> String {
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    if exe.is_empty() {
+        "unknown_service".to_owned()
+    } else {
+        format!("unknown_service:{exe}")
+    }
+}
+
+fn load_ca_bundle(path: &PathBuf) -> Result<Vec<reqwest::Certificate>, (String, String)> {
+    let pem = std::fs::read(path).map_err(|e| {
+        (
+            format!("cannot read {}: {e}", path.display()),
+            "point it at a readable PEM file with your CA certificate(s)".to_owned(),
+        )
+    })?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+        (
+            format!(
+                "{} is not a valid PEM certificate bundle: {e}",
+                path.display()
+            ),
+            "export the CA certificate(s) in PEM format (-----BEGIN CERTIFICATE-----)".to_owned(),
+        )
+    })?;
+    if certs.is_empty() {
+        return Err((
+            format!("{} contains no PEM certificate", path.display()),
+            "export the CA certificate(s) in PEM format (-----BEGIN CERTIFICATE-----)".to_owned(),
+        ));
+    }
+    Ok(certs)
+}
+
+#[cfg(test)]
+mod tests;

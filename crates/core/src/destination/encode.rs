@@ -1,0 +1,335 @@
+//! OTLP encoding of a batch: spans (shared, by reference) → protobuf request → view →
+//! size-bounded split → gzip. Also the reverse, used to split a batch after a 413.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use flate2::Compression;
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
+use opentelemetry::trace::{SpanId, Status};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue};
+use opentelemetry_proto::tonic::resource::v1::Resource as ProtoResource;
+use opentelemetry_proto::tonic::trace::v1::{
+    ResourceSpans, ScopeSpans, Span, SpanFlags, Status as ProtoStatus, span, status,
+};
+use opentelemetry_sdk::trace::SpanData;
+use prost::Message;
+
+use super::Destination;
+
+/// One request body ready to send, as held in the replay buffer: encoded bytes, not spans,
+/// which is what keeps thousands of held traces within a few megabytes.
+#[derive(Debug, Clone)]
+pub struct EncodedBatch {
+    /// The body sent on the wire (gzip-compressed when `gzip` is true).
+    pub body: Bytes,
+    /// Whether `body` is gzip-compressed.
+    pub gzip: bool,
+    /// Number of spans in the request.
+    pub span_count: u32,
+    /// Uncompressed protobuf size.
+    pub raw_len: usize,
+}
+
+/// Encodes batches for one destination.
+#[derive(Debug, Clone)]
+pub struct BatchEncoder {
+    gzip: bool,
+    max_request_bytes: usize,
+}
+
+impl BatchEncoder {
+    /// An encoder that follows the destination's compression and size bound.
+    pub fn for_destination(destination: &dyn Destination) -> Self {
+        Self {
+            gzip: destination.gzip(),
+            max_request_bytes: destination.max_request_bytes().max(1),
+        }
+    }
+
+    /// Turns spans into one or more request bodies, each within the size bound (a single
+    /// span larger than the bound still goes out alone: the server decides).
+    pub fn encode(
+        &self,
+        spans: &[Arc<SpanData>],
+        resource: &ProtoResource,
+        destination: &dyn Destination,
+    ) -> Vec<EncodedBatch> {
+        if spans.is_empty() {
+            return Vec::new();
+        }
+        let mut request = spans_to_request(spans.iter().map(Arc::as_ref), resource);
+        destination.apply_view(&mut request);
+        let mut out = Vec::new();
+        self.encode_bounded(request, &mut out);
+        out
+    }
+
+    fn encode_bounded(&self, request: ExportTraceServiceRequest, out: &mut Vec<EncodedBatch>) {
+        let span_count = count_spans(&request);
+        if span_count > 1 && request.encoded_len() > self.max_request_bytes {
+            let (a, b) = split_request(request);
+            self.encode_bounded(a, out);
+            self.encode_bounded(b, out);
+            return;
+        }
+        out.push(self.finish(&request, span_count));
+    }
+
+    fn finish(&self, request: &ExportTraceServiceRequest, span_count: usize) -> EncodedBatch {
+        let raw = request.encode_to_vec();
+        let raw_len = raw.len();
+        let body = if self.gzip { gzip(&raw) } else { raw };
+        EncodedBatch {
+            body: Bytes::from(body),
+            gzip: self.gzip,
+            span_count: u32::try_from(span_count).unwrap_or(u32::MAX),
+            raw_len,
+        }
+    }
+}
+
+/// Splits an encoded batch into two halves (after a 413). `None` for a single span, or a
+/// body that cannot be decoded (then it is dropped as permanent).
+pub fn split_batch(batch: &EncodedBatch) -> Option<(EncodedBatch, EncodedBatch)> {
+    if batch.span_count < 2 {
+        return None;
+    }
+    let request = decode_request(&batch.body, batch.gzip).ok()?;
+    let (a, b) = split_request(request);
+    let encoder = BatchEncoder {
+        gzip: batch.gzip,
+        max_request_bytes: usize::MAX,
+    };
+    let (ca, cb) = (count_spans(&a), count_spans(&b));
+    Some((encoder.finish(&a, ca), encoder.finish(&b, cb)))
+}
+
+/// Decodes a request body (gunzipping it when `gzip`).
+pub fn decode_request(body: &[u8], gzip: bool) -> Result<ExportTraceServiceRequest, String> {
+    let raw;
+    let bytes = if gzip {
+        let mut buf = Vec::new();
+        GzDecoder::new(body)
+            .read_to_end(&mut buf)
+            .map_err(|e| format!("gzip: {e}"))?;
+        raw = buf;
+        &raw[..]
+    } else {
+        body
+    };
+    ExportTraceServiceRequest::decode(bytes).map_err(|e| format!("protobuf: {e}"))
+}
+
+fn gzip(raw: &[u8]) -> Vec<u8> {
+    // Level 1: OTLP protobuf compresses about 4:1 even at the fastest level, and the
+    // export thread's CPU is better spent on throughput than on the last few percent.
+    let mut encoder = GzEncoder::new(Vec::with_capacity(raw.len() / 3), Compression::fast());
+    // Writing into a Vec cannot fail.
+    let _ = encoder.write_all(raw);
+    encoder.finish().unwrap_or_default()
+}
+
+fn count_spans(request: &ExportTraceServiceRequest) -> usize {
+    request
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .map(|s| s.spans.len())
+        .sum()
+}
+
+/// Moves the spans of a request into two requests of about half the spans each, keeping
+/// resource and scope framing on both sides.
+fn split_request(
+    request: ExportTraceServiceRequest,
+) -> (ExportTraceServiceRequest, ExportTraceServiceRequest) {
+    let total = count_spans(&request);
+    let mut left_quota = total / 2;
+    let mut left = ExportTraceServiceRequest::default();
+    let mut right = ExportTraceServiceRequest::default();
+    for rs in request.resource_spans {
+        let mut l_rs = ResourceSpans {
+            resource: rs.resource.clone(),
+            schema_url: rs.schema_url.clone(),
+            scope_spans: Vec::new(),
+        };
+        let mut r_rs = ResourceSpans {
+            resource: rs.resource,
+            schema_url: rs.schema_url,
+            scope_spans: Vec::new(),
+        };
+        for mut ss in rs.scope_spans {
+            let take = left_quota.min(ss.spans.len());
+            left_quota -= take;
+            let rest = ss.spans.split_off(take);
+            if !ss.spans.is_empty() {
+                l_rs.scope_spans.push(ScopeSpans {
+                    scope: ss.scope.clone(),
+                    schema_url: ss.schema_url.clone(),
+                    spans: ss.spans,
+                });
+            }
+            if !rest.is_empty() {
+                r_rs.scope_spans.push(ScopeSpans {
+                    scope: ss.scope,
+                    schema_url: ss.schema_url,
+                    spans: rest,
+                });
+            }
+        }
+        if !l_rs.scope_spans.is_empty() {
+            left.resource_spans.push(l_rs);
+        }
+        if !r_rs.scope_spans.is_empty() {
+            right.resource_spans.push(r_rs);
+        }
+    }
+    (left, right)
+}
+
+/// Builds one OTLP request from shared spans, grouped by instrumentation scope.
+///
+/// Hand-written rather than `opentelemetry-proto`'s `From<SpanData>`: that conversion takes
+/// the span by value, and the pipeline shares one `Arc<SpanData>` between destinations;
+/// converting by reference saves a deep copy of every span for every destination.
+pub fn spans_to_request<'a>(
+    spans: impl Iterator<Item = &'a SpanData>,
+    resource: &ProtoResource,
+) -> ExportTraceServiceRequest {
+    let mut scope_index: HashMap<&'a opentelemetry::InstrumentationScope, usize> = HashMap::new();
+    let mut scope_spans: Vec<ScopeSpans> = Vec::new();
+    for data in spans {
+        let idx = *scope_index
+            .entry(&data.instrumentation_scope)
+            .or_insert_with(|| {
+                let scope = &data.instrumentation_scope;
+                scope_spans.push(ScopeSpans {
+                    scope: Some(InstrumentationScope {
+                        name: scope.name().to_owned(),
+                        version: scope.version().unwrap_or_default().to_owned(),
+                        attributes: scope.attributes().map(key_value).collect(),
+                        dropped_attributes_count: 0,
+                    }),
+                    schema_url: scope.schema_url().unwrap_or_default().to_owned(),
+                    spans: Vec::new(),
+                });
+                scope_spans.len() - 1
+            });
+        scope_spans[idx].spans.push(span_to_proto(data));
+    }
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(resource.clone()),
+            scope_spans,
+            schema_url: String::new(),
+        }],
+    }
+}
+
+fn key_value(kv: &opentelemetry::KeyValue) -> KeyValue {
+    KeyValue {
+        key: kv.key.as_str().to_owned(),
+        value: Some(AnyValue::from(kv.value.clone())),
+        key_strindex: 0,
+    }
+}
+
+fn nanos(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+fn flags(parent_is_remote: bool, trace_flags: u8) -> u32 {
+    let mut flags = u32::from(trace_flags) | SpanFlags::ContextHasIsRemoteMask as u32;
+    if parent_is_remote {
+        flags |= SpanFlags::ContextIsRemoteMask as u32;
+    }
+    flags
+}
+
+fn span_to_proto(data: &SpanData) -> Span {
+    let ctx = &data.span_context;
+    let kind = match data.span_kind {
+        opentelemetry::trace::SpanKind::Client => span::SpanKind::Client,
+        opentelemetry::trace::SpanKind::Server => span::SpanKind::Server,
+        opentelemetry::trace::SpanKind::Producer => span::SpanKind::Producer,
+        opentelemetry::trace::SpanKind::Consumer => span::SpanKind::Consumer,
+        opentelemetry::trace::SpanKind::Internal => span::SpanKind::Internal,
+    };
+    let (code, message) = match &data.status {
+        Status::Unset => (status::StatusCode::Unset, String::new()),
+        Status::Ok => (status::StatusCode::Ok, String::new()),
+        Status::Error { description } => (status::StatusCode::Error, description.to_string()),
+    };
+    Span {
+        trace_id: ctx.trace_id().to_bytes().to_vec(),
+        span_id: ctx.span_id().to_bytes().to_vec(),
+        trace_state: ctx.trace_state().header(),
+        parent_span_id: if data.parent_span_id == SpanId::INVALID {
+            Vec::new()
+        } else {
+            data.parent_span_id.to_bytes().to_vec()
+        },
+        flags: flags(data.parent_span_is_remote, ctx.trace_flags().to_u8()),
+        name: data.name.to_string(),
+        kind: kind as i32,
+        start_time_unix_nano: nanos(data.start_time),
+        end_time_unix_nano: nanos(data.end_time),
+        attributes: data.attributes.iter().map(key_value).collect(),
+        dropped_attributes_count: data.dropped_attributes_count,
+        events: data
+            .events
+            .iter()
+            .map(|e| span::Event {
+                time_unix_nano: nanos(e.timestamp),
+                name: e.name.to_string(),
+                attributes: e.attributes.iter().map(key_value).collect(),
+                dropped_attributes_count: e.dropped_attributes_count,
+            })
+            .collect(),
+        dropped_events_count: data.events.dropped_count,
+        links: data
+            .links
+            .iter()
+            .map(|l| span::Link {
+                trace_id: l.span_context.trace_id().to_bytes().to_vec(),
+                span_id: l.span_context.span_id().to_bytes().to_vec(),
+                trace_state: l.span_context.trace_state().header(),
+                attributes: l.attributes.iter().map(key_value).collect(),
+                dropped_attributes_count: l.dropped_attributes_count,
+                flags: flags(
+                    l.span_context.is_remote(),
+                    l.span_context.trace_flags().to_u8(),
+                ),
+            })
+            .collect(),
+        dropped_links_count: data.links.dropped_count,
+        status: Some(ProtoStatus {
+            message,
+            code: code as i32,
+        }),
+    }
+}
+
+/// Converts an SDK resource into its protobuf form (done once per pipeline).
+pub(crate) fn resource_to_proto(resource: &opentelemetry_sdk::Resource) -> ProtoResource {
+    ProtoResource {
+        attributes: resource
+            .iter()
+            .map(|(k, v)| KeyValue {
+                key: k.as_str().to_owned(),
+                value: Some(AnyValue::from(v.clone())),
+                key_strindex: 0,
+            })
+            .collect(),
+        dropped_attributes_count: 0,
+        entity_refs: Vec::new(),
+    }
+}

@@ -1,0 +1,364 @@
+//! The export pipeline: a [`FanoutProcessor`] hands each ended span to every destination's
+//! bounded queue; one worker per destination, on a dedicated export thread, does the rest.
+
+mod processor;
+mod replay;
+mod worker;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use opentelemetry_proto::tonic::resource::v1::Resource as ProtoResource;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::trace::SpanData;
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+pub use processor::FanoutProcessor;
+
+use crate::config::PipelineSettings;
+use crate::destination::Destination;
+use crate::error::BridgeError;
+use crate::stats::{BridgeStats, DestinationSnapshot, DestinationStats};
+
+/// Commands from the handle to a worker.
+pub(crate) enum Control {
+    Flush(std::sync::mpsc::SyncSender<bool>),
+    ResetBreaker(std::sync::mpsc::SyncSender<bool>),
+    Shutdown {
+        deadline: Instant,
+        done: Option<std::sync::mpsc::SyncSender<()>>,
+    },
+}
+
+/// The resource every request carries; replaceable by the tracer provider's own
+/// (`SpanProcessor::set_resource`), read once per batch.
+#[derive(Debug)]
+pub(crate) struct ResourceCell(Mutex<Arc<ProtoResource>>);
+
+impl ResourceCell {
+    fn new(resource: ProtoResource) -> Self {
+        Self(Mutex::new(Arc::new(resource)))
+    }
+
+    pub(crate) fn get(&self) -> Arc<ProtoResource> {
+        match self.0.lock() {
+            Ok(r) => Arc::clone(&r),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    pub(crate) fn set(&self, resource: ProtoResource) {
+        let mut slot = match self.0.lock() {
+            Ok(r) => r,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *slot = Arc::new(resource);
+    }
+}
+
+/// One destination's entrance: its queue, its control channel, its counters.
+#[derive(Debug)]
+pub(crate) struct Lane {
+    pub(crate) name: String,
+    pub(crate) endpoint: String,
+    pub(crate) queue: mpsc::Sender<Arc<SpanData>>,
+    control: mpsc::UnboundedSender<Control>,
+    pub(crate) stats: Arc<DestinationStats>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) lanes: Vec<Lane>,
+    pub(crate) accepting: AtomicBool,
+    pub(crate) spans_after_shutdown: AtomicU64,
+    pub(crate) resource: Arc<ResourceCell>,
+    settings: PipelineSettings,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    report: Mutex<Option<ShutdownReport>>,
+}
+
+/// Handle to a running export pipeline. Cheap to clone; every clone controls the same
+/// pipeline.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    shared: Arc<Shared>,
+}
+
+/// Result of [`Pipeline::flush`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FlushReport {
+    /// True when every destination delivered everything it held before the deadline.
+    pub complete: bool,
+    /// Per destination: whether it delivered all it held.
+    pub destinations: Vec<(String, bool)>,
+    /// Counters after the flush.
+    pub stats: BridgeStats,
+}
+
+/// Result of [`Pipeline::shutdown`]: what was delivered and what was not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ShutdownReport {
+    /// True when every destination finished before the timeout with nothing left behind.
+    pub complete: bool,
+    /// How long the shutdown took.
+    pub elapsed_ms: u64,
+    /// Spans that ended after shutdown began (not exported).
+    pub spans_after_shutdown: u64,
+    /// Final counters per destination.
+    pub destinations: Vec<DestinationSnapshot>,
+}
+
+impl ShutdownReport {
+    /// Spans delivered by each destination over the pipeline's life.
+    pub fn delivered(&self, destination: &str) -> Option<u64> {
+        self.destination(destination).map(|d| d.spans_delivered)
+    }
+
+    /// The final counters of one destination.
+    pub fn destination(&self, name: &str) -> Option<&DestinationSnapshot> {
+        self.destinations.iter().find(|d| d.destination == name)
+    }
+
+    /// Spans that were not delivered, over all destinations and reasons.
+    pub fn undelivered(&self) -> u64 {
+        self.destinations.iter().map(|d| d.dropped.total()).sum()
+    }
+}
+
+impl Pipeline {
+    /// Starts the export thread with one worker per destination. Never contacts a back end:
+    /// an unreachable destination shows up later, in stats, not here.
+    pub fn start(
+        destinations: Vec<Arc<dyn Destination>>,
+        settings: PipelineSettings,
+        resource: &Resource,
+    ) -> Result<Self, BridgeError> {
+        let mut names = std::collections::HashSet::new();
+        for d in &destinations {
+            if !names.insert(d.name().to_owned()) {
+                return Err(BridgeError::DuplicateDestination(d.name().to_owned()));
+            }
+        }
+        let resource = Arc::new(ResourceCell::new(crate::destination::resource_to_proto(
+            resource,
+        )));
+        let mut lanes = Vec::new();
+        let mut workers = Vec::new();
+        for destination in destinations {
+            let (queue_tx, queue_rx) = mpsc::channel(settings.queue_capacity.max(1));
+            let (control_tx, control_rx) = mpsc::unbounded_channel();
+            let stats = Arc::new(DestinationStats::default());
+            lanes.push(Lane {
+                name: destination.name().to_owned(),
+                endpoint: destination.endpoint(),
+                queue: queue_tx,
+                control: control_tx,
+                stats: Arc::clone(&stats),
+            });
+            workers.push(worker::Worker::new(
+                destination,
+                Arc::clone(&resource),
+                queue_rx,
+                control_rx,
+                stats,
+                settings.clone(),
+            ));
+        }
+
+        let threads = settings.export_threads.max(1);
+        let runtime = if threads == 1 {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+        } else {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(threads)
+                .thread_name("genai-telemetry-export")
+                .enable_all()
+                .build()
+        }
+        .map_err(|e| BridgeError::ExportThread(e.to_string()))?;
+        let thread = std::thread::Builder::new()
+            .name("genai-telemetry-export".to_owned())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let handles: Vec<_> =
+                        workers.into_iter().map(|w| tokio::spawn(w.run())).collect();
+                    for h in handles {
+                        let _ = h.await;
+                    }
+                });
+            })
+            .map_err(|e| BridgeError::ExportThread(e.to_string()))?;
+
+        Ok(Self {
+            shared: Arc::new(Shared {
+                lanes,
+                accepting: AtomicBool::new(true),
+                spans_after_shutdown: AtomicU64::new(0),
+                resource,
+                settings,
+                thread: Mutex::new(Some(thread)),
+                report: Mutex::new(None),
+            }),
+        })
+    }
+
+    /// The span processor to register with an `SdkTracerProvider`.
+    pub fn processor(&self) -> FanoutProcessor {
+        FanoutProcessor::new(Arc::clone(&self.shared))
+    }
+
+    /// Names of the destinations, in order.
+    pub fn destination_names(&self) -> Vec<String> {
+        self.shared.lanes.iter().map(|l| l.name.clone()).collect()
+    }
+
+    /// Endpoint of each destination (no secrets), in order.
+    pub fn destination_endpoints(&self) -> Vec<(String, String)> {
+        self.shared
+            .lanes
+            .iter()
+            .map(|l| (l.name.clone(), l.endpoint.clone()))
+            .collect()
+    }
+
+    /// The settings the pipeline runs with.
+    pub fn settings(&self) -> &PipelineSettings {
+        &self.shared.settings
+    }
+
+    /// A snapshot of every counter.
+    pub fn stats(&self) -> BridgeStats {
+        BridgeStats {
+            spans_after_shutdown: self.shared.spans_after_shutdown.load(Ordering::Relaxed),
+            destinations: self
+                .shared
+                .lanes
+                .iter()
+                .map(|l| l.stats.snapshot(&l.name))
+                .collect(),
+        }
+    }
+
+    /// Sends everything queued, batched and held now, and waits up to `timeout` for it to
+    /// be delivered. Blocks the calling thread (safe inside async code: the export runs on
+    /// its own thread), so prefer calling it from `spawn_blocking` in hot async paths.
+    pub fn flush(&self, timeout: Duration) -> FlushReport {
+        let deadline = Instant::now() + timeout;
+        let waits: Vec<(String, Option<Receiver<bool>>)> = self
+            .shared
+            .lanes
+            .iter()
+            .map(|lane| {
+                let (tx, rx) = sync_channel(1);
+                let sent = lane.control.send(Control::Flush(tx)).is_ok();
+                (lane.name.clone(), sent.then_some(rx))
+            })
+            .collect();
+        let destinations: Vec<(String, bool)> = waits
+            .into_iter()
+            .map(|(name, rx)| {
+                let ok = rx.is_some_and(|rx| {
+                    rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                        .unwrap_or(false)
+                });
+                (name, ok)
+            })
+            .collect();
+        FlushReport {
+            complete: destinations.iter().all(|(_, ok)| *ok),
+            destinations,
+            stats: self.stats(),
+        }
+    }
+
+    /// Closes a destination's circuit breaker by hand. False when no such destination.
+    pub fn reset_breaker(&self, destination: &str) -> bool {
+        let Some(lane) = self.shared.lanes.iter().find(|l| l.name == destination) else {
+            return false;
+        };
+        let (tx, rx) = sync_channel(1);
+        if lane.control.send(Control::ResetBreaker(tx)).is_err() {
+            return false;
+        }
+        rx.recv_timeout(Duration::from_secs(5)).unwrap_or(false)
+    }
+
+    /// Stops intake, delivers what it can within `timeout`, stops the export thread and
+    /// reports what was delivered and what was not. Idempotent: later calls return the
+    /// first report.
+    pub fn shutdown(&self, timeout: Duration) -> ShutdownReport {
+        let mut report_slot = match self.shared.report.lock() {
+            Ok(slot) => slot,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(report) = report_slot.as_ref() {
+            return report.clone();
+        }
+        let started = Instant::now();
+        let deadline = started + timeout;
+        self.shared.accepting.store(false, Ordering::SeqCst);
+        let waits: Vec<Option<Receiver<()>>> = self
+            .shared
+            .lanes
+            .iter()
+            .map(|lane| {
+                let (tx, rx) = sync_channel(1);
+                lane.control
+                    .send(Control::Shutdown {
+                        deadline,
+                        done: Some(tx),
+                    })
+                    .is_ok()
+                    .then_some(rx)
+            })
+            .collect();
+        let mut complete = true;
+        for rx in waits.into_iter().flatten() {
+            // Workers stop by the deadline themselves; the margin covers a request that
+            // was in flight when it passed.
+            let wait =
+                deadline.saturating_duration_since(Instant::now()) + Duration::from_millis(250);
+            if rx.recv_timeout(wait).is_err() {
+                complete = false;
+            }
+        }
+        if complete {
+            let handle = self.shared.thread.lock().ok().and_then(|mut t| t.take());
+            if let Some(handle) = handle {
+                let _ = handle.join();
+            }
+        }
+        let stats = self.stats();
+        let complete = complete
+            && stats
+                .destinations
+                .iter()
+                .all(|d| d.dropped.shutdown == 0 && d.spans_held == 0);
+        let report = ShutdownReport {
+            complete,
+            elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            spans_after_shutdown: stats.spans_after_shutdown,
+            destinations: stats.destinations,
+        };
+        *report_slot = Some(report.clone());
+        report
+    }
+
+    /// Whether shutdown has begun.
+    pub fn is_shut_down(&self) -> bool {
+        !self.shared.accepting.load(Ordering::SeqCst)
+    }
+
+    /// Replaces the resource sent with every batch.
+    pub fn set_resource(&self, resource: &Resource) {
+        self.shared
+            .resource
+            .set(crate::destination::resource_to_proto(resource));
+    }
+}

@@ -1,0 +1,90 @@
+//! The hot path: `on_end` puts one `Arc` of the ended span into each destination's queue.
+//! No I/O, no blocking, no lock, no per-destination copy: a full queue drops and counts.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use opentelemetry::Context;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
+use tokio::sync::mpsc::error::TrySendError;
+
+use super::{Pipeline, Shared};
+use crate::stats::DropReason;
+
+/// A `SpanProcessor` that fans every sampled span out to all destinations of a
+/// [`Pipeline`]. Register it with `SdkTracerProvider::builder().with_span_processor(..)`.
+#[derive(Debug, Clone)]
+pub struct FanoutProcessor {
+    shared: Arc<Shared>,
+}
+
+impl FanoutProcessor {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        Self { shared }
+    }
+
+    fn pipeline(&self) -> Pipeline {
+        Pipeline {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl SpanProcessor for FanoutProcessor {
+    fn on_start(&self, _span: &mut Span, _cx: &Context) {}
+
+    fn on_end(&self, span: SpanData) {
+        if !span.span_context.is_sampled() {
+            return;
+        }
+        if !self.shared.accepting.load(Ordering::Relaxed) {
+            self.shared
+                .spans_after_shutdown
+                .fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let span = Arc::new(span);
+        for lane in &self.shared.lanes {
+            match lane.queue.try_send(Arc::clone(&span)) {
+                Ok(()) => lane.stats.add_enqueued(1),
+                Err(TrySendError::Full(_)) => lane.stats.add_dropped(DropReason::QueueFull, 1),
+                Err(TrySendError::Closed(_)) => {
+                    self.shared
+                        .spans_after_shutdown
+                        .fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        let report = self.pipeline().flush(self.shared.settings.shutdown_timeout);
+        if report.complete {
+            Ok(())
+        } else {
+            Err(OTelSdkError::InternalFailure(format!(
+                "not every destination delivered everything: {:?}",
+                report.destinations
+            )))
+        }
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        let report = self.pipeline().shutdown(timeout);
+        if report.complete {
+            Ok(())
+        } else {
+            Err(OTelSdkError::InternalFailure(format!(
+                "shutdown left {} spans undelivered",
+                report.undelivered()
+            )))
+        }
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.pipeline().set_resource(resource);
+    }
+}

@@ -1,0 +1,243 @@
+//! Counters of the bridge itself, per destination: what was enqueued, delivered, dropped
+//! (by reason), retried, held, and what the breaker did. Cheap to update, cheap to snapshot.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::resilience::BreakerState;
+
+/// Why spans were dropped instead of delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DropReason {
+    /// The destination's queue was full when the span ended.
+    QueueFull,
+    /// The replay buffer reached its byte bound; the oldest batches were dropped.
+    Overflow,
+    /// The back end refused the payload for good (400, 413 on a single span, 422, ...).
+    PermanentError,
+    /// Shutdown's deadline passed before the spans could be delivered, or spans ended
+    /// after shutdown began.
+    Shutdown,
+}
+
+impl DropReason {
+    /// Stable snake_case name used in stats and metrics labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DropReason::QueueFull => "queue_full",
+            DropReason::Overflow => "overflow",
+            DropReason::PermanentError => "permanent_error",
+            DropReason::Shutdown => "shutdown",
+        }
+    }
+}
+
+/// Live counters of one destination, shared by the hot path and its export worker.
+#[derive(Debug, Default)]
+pub struct DestinationStats {
+    spans_enqueued: AtomicU64,
+    spans_delivered: AtomicU64,
+    dropped_queue_full: AtomicU64,
+    dropped_overflow: AtomicU64,
+    dropped_permanent: AtomicU64,
+    dropped_shutdown: AtomicU64,
+    batches_ok: AtomicU64,
+    batches_failed: AtomicU64,
+    retries: AtomicU64,
+    splits: AtomicU64,
+    breaker_state: AtomicU8,
+    breaker_opens: AtomicU64,
+    last_success_unix_ms: AtomicU64,
+    bytes_held: AtomicU64,
+    batches_held: AtomicU64,
+    spans_held: AtomicU64,
+    last_error: Mutex<Option<LastError>>,
+}
+
+/// The most recent export failure of a destination.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LastError {
+    /// When it happened, in milliseconds since the Unix epoch.
+    pub at_unix_ms: u64,
+    /// Outcome class: `transient`, `rejected`, `too_large`, `unauthorized`.
+    pub kind: String,
+    /// What went wrong, with the server's error text when there was one.
+    pub message: String,
+}
+
+pub(crate) fn unix_ms(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_millis()
+        .try_into()
+        .unwrap_or(u64::MAX)
+}
+
+impl DestinationStats {
+    pub(crate) fn add_enqueued(&self, n: u64) {
+        self.spans_enqueued.fetch_add(n, Relaxed);
+    }
+
+    pub(crate) fn add_delivered(&self, spans: u64) {
+        self.spans_delivered.fetch_add(spans, Relaxed);
+        self.batches_ok.fetch_add(1, Relaxed);
+        self.last_success_unix_ms
+            .store(unix_ms(SystemTime::now()), Relaxed);
+    }
+
+    pub(crate) fn add_dropped(&self, reason: DropReason, spans: u64) {
+        let counter = match reason {
+            DropReason::QueueFull => &self.dropped_queue_full,
+            DropReason::Overflow => &self.dropped_overflow,
+            DropReason::PermanentError => &self.dropped_permanent,
+            DropReason::Shutdown => &self.dropped_shutdown,
+        };
+        counter.fetch_add(spans, Relaxed);
+    }
+
+    pub(crate) fn add_failed_batch(&self, kind: &str, message: &str) {
+        self.batches_failed.fetch_add(1, Relaxed);
+        let record = LastError {
+            at_unix_ms: unix_ms(SystemTime::now()),
+            kind: kind.to_owned(),
+            message: message.to_owned(),
+        };
+        // Never on the hot path: only the export worker writes here.
+        if let Ok(mut slot) = self.last_error.lock() {
+            *slot = Some(record);
+        }
+    }
+
+    pub(crate) fn add_retry(&self) {
+        self.retries.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn add_split(&self) {
+        self.splits.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn set_breaker_state(&self, state: BreakerState) {
+        self.breaker_state.store(state.to_u8(), Relaxed);
+        if state == BreakerState::Open {
+            self.breaker_opens.fetch_add(1, Relaxed);
+        }
+    }
+
+    pub(crate) fn set_held(&self, bytes: u64, batches: u64, spans: u64) {
+        self.bytes_held.store(bytes, Relaxed);
+        self.batches_held.store(batches, Relaxed);
+        self.spans_held.store(spans, Relaxed);
+    }
+
+    /// Consistent-enough copy of every counter (each counter is read atomically).
+    pub fn snapshot(&self, destination: &str) -> DestinationSnapshot {
+        let last_success = self.last_success_unix_ms.load(Relaxed);
+        DestinationSnapshot {
+            destination: destination.to_owned(),
+            spans_enqueued: self.spans_enqueued.load(Relaxed),
+            spans_delivered: self.spans_delivered.load(Relaxed),
+            dropped: DroppedCounts {
+                queue_full: self.dropped_queue_full.load(Relaxed),
+                overflow: self.dropped_overflow.load(Relaxed),
+                permanent_error: self.dropped_permanent.load(Relaxed),
+                shutdown: self.dropped_shutdown.load(Relaxed),
+            },
+            batches_ok: self.batches_ok.load(Relaxed),
+            batches_failed: self.batches_failed.load(Relaxed),
+            retries: self.retries.load(Relaxed),
+            splits: self.splits.load(Relaxed),
+            breaker_state: BreakerState::from_u8(self.breaker_state.load(Relaxed)),
+            breaker_opens: self.breaker_opens.load(Relaxed),
+            last_success_unix_ms: (last_success != 0).then_some(last_success),
+            last_error: self.last_error.lock().ok().and_then(|e| e.clone()),
+            bytes_held: self.bytes_held.load(Relaxed),
+            batches_held: self.batches_held.load(Relaxed),
+            spans_held: self.spans_held.load(Relaxed),
+        }
+    }
+}
+
+/// Spans dropped by one destination, by reason.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DroppedCounts {
+    /// See [`DropReason::QueueFull`].
+    pub queue_full: u64,
+    /// See [`DropReason::Overflow`].
+    pub overflow: u64,
+    /// See [`DropReason::PermanentError`].
+    pub permanent_error: u64,
+    /// See [`DropReason::Shutdown`].
+    pub shutdown: u64,
+}
+
+impl DroppedCounts {
+    /// All dropped spans, whatever the reason.
+    pub fn total(&self) -> u64 {
+        self.queue_full + self.overflow + self.permanent_error + self.shutdown
+    }
+}
+
+/// A point-in-time copy of one destination's counters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DestinationSnapshot {
+    /// Destination name (`langfuse`, `instana`, `otlp`, ...).
+    pub destination: String,
+    /// Spans accepted into the destination's queue.
+    pub spans_enqueued: u64,
+    /// Spans in batches the back end answered with 2xx.
+    pub spans_delivered: u64,
+    /// Spans dropped, by reason.
+    pub dropped: DroppedCounts,
+    /// Export requests answered with 2xx.
+    pub batches_ok: u64,
+    /// Export attempts that failed (any reason).
+    pub batches_failed: u64,
+    /// Attempts that re-sent a batch after a transient failure.
+    pub retries: u64,
+    /// Batches split in two after a 413.
+    pub splits: u64,
+    /// Current circuit breaker state.
+    pub breaker_state: BreakerState,
+    /// How many times the breaker opened.
+    pub breaker_opens: u64,
+    /// Last delivery, in milliseconds since the Unix epoch.
+    pub last_success_unix_ms: Option<u64>,
+    /// Most recent failure.
+    pub last_error: Option<LastError>,
+    /// Encoded bytes waiting in the replay buffer.
+    pub bytes_held: u64,
+    /// Batches waiting in the replay buffer.
+    pub batches_held: u64,
+    /// Spans waiting in the replay buffer.
+    pub spans_held: u64,
+}
+
+impl DestinationSnapshot {
+    /// Spans accepted but neither delivered nor dropped yet (in the queue, in the batch
+    /// being built, in flight or held for replay).
+    pub fn spans_pending(&self) -> u64 {
+        self.spans_enqueued
+            .saturating_sub(self.spans_delivered)
+            .saturating_sub(self.dropped.total() - self.dropped.queue_full)
+    }
+}
+
+/// Stats of the whole bridge: one snapshot per destination.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BridgeStats {
+    /// Spans that ended after shutdown began (never enqueued anywhere).
+    pub spans_after_shutdown: u64,
+    /// One entry per destination, in configuration order.
+    pub destinations: Vec<DestinationSnapshot>,
+}
+
+impl BridgeStats {
+    /// The snapshot of the destination with this name.
+    pub fn destination(&self, name: &str) -> Option<&DestinationSnapshot> {
+        self.destinations.iter().find(|d| d.destination == name)
+    }
+}

@@ -1,0 +1,90 @@
+//! Static configuration of a receiver.
+
+use std::fmt;
+
+/// Builder-style configuration for an [`OtlpReceiver`](crate::OtlpReceiver).
+///
+/// Defaults: name `"otlp"`, traces path `"/v1/traces"`, no required headers,
+/// no body size limit.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ReceiverConfig {
+    pub(crate) name: String,
+    pub(crate) traces_path: String,
+    /// `(lower-cased header name, exact expected value)`, checked in insertion order.
+    pub(crate) required_headers: Vec<(String, String)>,
+    pub(crate) max_body_bytes: Option<usize>,
+}
+
+impl ReceiverConfig {
+    /// Configuration with the defaults: path `/v1/traces`, no required headers, name `otlp`.
+    pub fn new() -> Self {
+        Self {
+            name: "otlp".to_owned(),
+            traces_path: "/v1/traces".to_owned(),
+            required_headers: Vec::new(),
+            max_body_bytes: None,
+        }
+    }
+
+    /// Label used in `Debug` output, logs and the server thread name.
+    pub fn name(mut self, name: &str) -> Self {
+        name.clone_into(&mut self.name);
+        self
+    }
+
+    /// Path that accepts OTLP traces, e.g. `"/api/public/otel/v1/traces"`.
+    ///
+    /// A missing leading `/` is added.
+    pub fn traces_path(mut self, path: &str) -> Self {
+        self.traces_path = if path.starts_with('/') {
+            path.to_owned()
+        } else {
+            format!("/{path}")
+        };
+        self
+    }
+
+    /// Requires header `name` (case-insensitive) to be present with exactly `value`.
+    ///
+    /// A missing or different header is answered with 401 for `authorization`
+    /// and `x-instana-key`, and with 400 for any other header; the response body
+    /// names the header (never the expected value). Calling this again for the
+    /// same header replaces the expected value.
+    pub fn require_header(mut self, name: &str, value: &str) -> Self {
+        let name = name.to_ascii_lowercase();
+        self.required_headers.retain(|(n, _)| *n != name);
+        self.required_headers.push((name, value.to_owned()));
+        self
+    }
+
+    /// Answers 413 when the (still compressed) request body is larger than `n` bytes.
+    ///
+    /// Default: unlimited.
+    pub fn max_body_bytes(mut self, n: usize) -> Self {
+        self.max_body_bytes = Some(n);
+        self
+    }
+}
+
+impl Default for ReceiverConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for ReceiverConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Expected header values are usually secrets: show only the names.
+        let headers: Vec<&str> = self
+            .required_headers
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        f.debug_struct("ReceiverConfig")
+            .field("name", &self.name)
+            .field("traces_path", &self.traces_path)
+            .field("required_headers", &headers)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
+    }
+}
