@@ -1,1 +1,95 @@
-fn main() {}
+//! `cargo xtask`: the project's developer tasks as ordinary Rust (no shell scripts).
+//!
+//! - `cargo xtask test`: the whole test suite, including what it needs installed first.
+//! - `cargo xtask ci`: formatting check, clippy with warnings denied, then `test`.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a CLI: printing is its job
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  test    run the whole test suite (installs what the tests need first)
+  ci      cargo fmt --check, cargo clippy -D warnings, then the whole test suite
+";
+
+fn main() -> Result<()> {
+    let root = workspace_root()?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("test") => test(&root),
+        Some("ci") => {
+            fmt_check(&root)?;
+            clippy(&root)?;
+            test(&root)
+        }
+        Some("help" | "--help" | "-h") => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => bail!("unknown task {other:?}\n\n{USAGE}"),
+        None => bail!("no task given\n\n{USAGE}"),
+    }
+}
+
+fn workspace_root() -> Result<PathBuf> {
+    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .parent()
+        .map(Path::to_path_buf)
+        .context("xtask lives one level below the workspace root")
+}
+
+fn cargo(root: &Path) -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    cmd.current_dir(root);
+    cmd
+}
+
+fn run(mut cmd: Command, what: &str) -> Result<()> {
+    eprintln!("xtask: {what}");
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start: {what}"))?;
+    if !status.success() {
+        bail!("failed ({status}): {what}");
+    }
+    Ok(())
+}
+
+fn jobs() -> String {
+    std::env::var("XTASK_JOBS").unwrap_or_else(|_| "2".to_owned())
+}
+
+fn fmt_check(root: &Path) -> Result<()> {
+    let mut cmd = cargo(root);
+    cmd.args(["fmt", "--all", "--", "--check"]);
+    run(cmd, "cargo fmt --all -- --check")
+}
+
+fn clippy(root: &Path) -> Result<()> {
+    let mut cmd = cargo(root);
+    cmd.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--all-features",
+        "-j",
+        &jobs(),
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    run(cmd, "cargo clippy --workspace --all-targets --all-features -- -D warnings")
+}
+
+fn test(root: &Path) -> Result<()> {
+    let mut cmd = cargo(root);
+    cmd.args(["test", "--workspace", "--all-features", "-j", &jobs()]);
+    run(cmd, "cargo test --workspace --all-features")
+}

@@ -1,1 +1,33 @@
-//! placeholder
+//! Send the same OpenTelemetry traces of your LLM calls to Langfuse, Instana and any OTLP
+//! endpoint at once, straight from the process, with a circuit breaker per destination.
+//!
+//! ```no_run
+//! use genai_telemetry_bridge::TelemetryManager;
+//! use opentelemetry::trace::{Tracer, TracerProvider};
+//!
+//! // Reads OTEL_SERVICE_NAME, LANGFUSE_*, INSTANA_*, OTEL_EXPORTER_OTLP_*, ... and `.env`.
+//! let telemetry = TelemetryManager::configure()?;
+//! let tracer = telemetry.tracer("my-ai-app");
+//! tracer.in_span("chat gpt-4o", |_cx| { /* call the model */ });
+//! let report = telemetry.shutdown_default();
+//! println!("{} spans not delivered", report.undelivered());
+//! # Ok::<(), genai_telemetry_bridge::BridgeError>(())
+//! ```
+//!
+//! Everything configurable from the environment can be set in code with
+//! [`TelemetryManager::builder`]. Configuration never contacts a back end, so an
+//! unreachable Langfuse or Instana never delays or fails startup: it shows up in
+//! [`TelemetryManager::stats`].
+
+mod manager;
+
+pub use manager::{TelemetryManager, TelemetryManagerBuilder};
+
+pub use genai_telemetry_core::{
+    BreakerSettings, BreakerState, BridgeConfig, BridgeConfigBuilder, BridgeError, BridgeStats,
+    ConfigError, ConfigProblem, Destination, DestinationSnapshot, DropReason, FlushReport,
+    OtlpDestination, Pipeline, PipelineSettings, RetrySettings, ShutdownReport, TlsOptions,
+};
+
+/// The core crate, for the pipeline's extension points (custom destinations, stats types).
+pub use genai_telemetry_core as core;

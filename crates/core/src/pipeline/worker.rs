@@ -378,10 +378,8 @@ impl Worker {
     fn finish_shutdown(&mut self, request_in_flight: bool) {
         let mut undelivered = self.buffer.clear() + self.batch.len() as u64;
         self.batch.clear();
-        if request_in_flight {
-            if let Some(held) = self.sending.take() {
-                undelivered += held.spans();
-            }
+        if request_in_flight && let Some(held) = self.sending.take() {
+            undelivered += held.spans();
         }
         if undelivered > 0 {
             self.stats.add_dropped(DropReason::Shutdown, undelivered);
