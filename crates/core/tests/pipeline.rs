@@ -41,27 +41,28 @@ struct Harness {
     provider: SdkTracerProvider,
 }
 
+fn start_pipeline(receivers: &[(&str, &OtlpReceiver)], settings: PipelineSettings) -> Pipeline {
+    let destinations: Vec<Arc<dyn Destination>> = receivers
+        .iter()
+        .map(|(name, r)| {
+            let config = BridgeConfig::builder()
+                .otlp_traces_endpoint(r.traces_url())
+                .build()
+                .unwrap();
+            let mut otlp: OtlpSettings = config.otlp.unwrap();
+            otlp.name = (*name).to_owned();
+            Arc::new(OtlpDestination::new(&otlp, settings.export_timeout).unwrap())
+                as Arc<dyn Destination>
+        })
+        .collect();
+    let resource = Resource::builder().with_service_name("pipeline-test").build();
+    Pipeline::start(destinations, settings, &resource).unwrap()
+}
+
 impl Harness {
     fn new(receivers: &[(&str, &OtlpReceiver)], settings: PipelineSettings) -> Self {
-        let destinations: Vec<Arc<dyn Destination>> = receivers
-            .iter()
-            .map(|(name, r)| {
-                let config = BridgeConfig::builder()
-                    .otlp_traces_endpoint(r.traces_url())
-                    .build()
-                    .unwrap();
-                let mut otlp: OtlpSettings = config.otlp.unwrap();
-                otlp.name = (*name).to_owned();
-                Arc::new(OtlpDestination::new(&otlp, settings.export_timeout).unwrap())
-                    as Arc<dyn Destination>
-            })
-            .collect();
-        let resource = Resource::builder()
-            .with_service_name("pipeline-test")
-            .build();
-        let pipeline = Pipeline::start(destinations, settings, &resource).unwrap();
+        let pipeline = start_pipeline(receivers, settings);
         let provider = SdkTracerProvider::builder()
-            .with_resource(resource)
             .with_span_processor(pipeline.processor())
             .build();
         Self { pipeline, provider }
@@ -447,4 +448,30 @@ fn resetting_a_breaker_closes_it_and_resumes_delivery() {
         r.stats().unique_spans == 3
     });
     h.pipeline.shutdown(Duration::from_secs(5));
+}
+
+#[test]
+fn dropping_every_handle_without_shutdown_still_delivers_what_was_queued() {
+    use opentelemetry_sdk::trace::SpanProcessor;
+    let r = receiver("orphan");
+    let mut settings = fast_settings();
+    settings.batch_timeout = Duration::from_secs(3_600);
+    let pipeline = start_pipeline(&[("orphan", &r)], settings);
+    // Feed the processor directly: a provider would shut the pipeline down when dropped.
+    let processor = pipeline.processor();
+    let exporter = opentelemetry_sdk::trace::InMemorySpanExporter::default();
+    let recorder = SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
+    let tracer = recorder.tracer("orphan");
+    for i in 0..25 {
+        tracer.start(format!("span {i}")).end();
+    }
+    for span in exporter.get_finished_spans().unwrap() {
+        processor.on_end(span);
+    }
+    assert_eq!(r.stats().spans_accepted, 0);
+    drop(processor);
+    drop(pipeline);
+    assert!(r.wait_for_unique_spans(25, Duration::from_secs(10)));
 }

@@ -37,6 +37,7 @@ pub(crate) struct Worker {
     flush_waiters: Vec<SyncSender<bool>>,
     shutdown: Option<(Instant, SyncSender<()>)>,
     intake_closed: bool,
+    control_closed: bool,
 }
 
 impl Worker {
@@ -66,6 +67,7 @@ impl Worker {
             flush_waiters: Vec::new(),
             shutdown: None,
             intake_closed: false,
+            control_closed: false,
         }
     }
 
@@ -86,14 +88,17 @@ impl Worker {
             let limit = self.settings.batch_max_spans.max(1);
             tokio::select! {
                 biased;
-                command = self.control.recv() => match command {
+                command = self.control.recv(), if !self.control_closed => match command {
                     Some(command) => self.on_control(command),
-                    // The pipeline handle is gone without a shutdown: nothing can ask for
-                    // more; flush what we can quickly.
-                    None => self.on_control(Control::Shutdown {
-                        deadline: Instant::now() + self.settings.shutdown_timeout,
-                        done: None,
-                    }),
+                    // Every pipeline handle is gone without a shutdown: nothing can ask for
+                    // more, so deliver what we can within the shutdown timeout and stop.
+                    None => {
+                        self.control_closed = true;
+                        self.on_control(Control::Shutdown {
+                            deadline: Instant::now() + self.settings.shutdown_timeout,
+                            done: None,
+                        });
+                    }
                 },
                 outcome = async { match in_flight.as_mut() { Some(f) => f.await, None => std::future::pending().await } },
                     if in_flight.is_some() => {
