@@ -1,7 +1,13 @@
 //! Head sampling: `TELEMETRY_SAMPLE_RATE` as the SDK's parent-based trace-id ratio sampler,
 //! so a trace is kept or dropped whole and a remote parent's decision is honoured.
 
-use opentelemetry_sdk::trace::Sampler;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+use opentelemetry::trace::{Link, SpanKind, TraceId};
+use opentelemetry::{Context, KeyValue};
+use opentelemetry_sdk::trace::{Sampler, SamplingDecision, SamplingResult, ShouldSample};
+use serde::Serialize;
 
 /// The sampler for a rate in [0, 1]: always-on at 1, always-off at 0, else parent-based
 /// trace-id ratio.
@@ -14,4 +20,67 @@ pub fn sampler_for_rate(rate: f64) -> Sampler {
         Sampler::TraceIdRatioBased(rate)
     };
     Sampler::ParentBased(Box::new(root))
+}
+
+/// Sampling decisions counted so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SamplingCounts {
+    /// Spans recorded and sampled.
+    pub kept: u64,
+    /// Spans dropped by the sampler.
+    pub dropped: u64,
+}
+
+/// [`sampler_for_rate`] with its decisions counted (two relaxed atomic increments at
+/// most per span start).
+#[derive(Debug, Clone)]
+pub struct CountingSampler {
+    inner: Sampler,
+    rate: f64,
+    counts: Arc<(AtomicU64, AtomicU64)>,
+}
+
+impl CountingSampler {
+    /// A counting, parent-based sampler for this rate.
+    pub fn new(rate: f64) -> Self {
+        Self {
+            inner: sampler_for_rate(rate),
+            rate,
+            counts: Arc::new((AtomicU64::new(0), AtomicU64::new(0))),
+        }
+    }
+
+    /// The configured rate.
+    pub fn rate(&self) -> f64 {
+        self.rate
+    }
+
+    /// Decisions so far (shared by every clone).
+    pub fn counts(&self) -> SamplingCounts {
+        SamplingCounts {
+            kept: self.counts.0.load(Relaxed),
+            dropped: self.counts.1.load(Relaxed),
+        }
+    }
+}
+
+impl ShouldSample for CountingSampler {
+    fn should_sample(
+        &self,
+        parent_context: Option<&Context>,
+        trace_id: TraceId,
+        name: &str,
+        span_kind: &SpanKind,
+        attributes: &[KeyValue],
+        links: &[Link],
+    ) -> SamplingResult {
+        let result =
+            self.inner
+                .should_sample(parent_context, trace_id, name, span_kind, attributes, links);
+        match result.decision {
+            SamplingDecision::RecordAndSample => self.counts.0.fetch_add(1, Relaxed),
+            _ => self.counts.1.fetch_add(1, Relaxed),
+        };
+        result
+    }
 }

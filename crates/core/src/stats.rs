@@ -1,6 +1,7 @@
 //! Counters of the bridge itself, per destination: what was enqueued, delivered, dropped
 //! (by reason), retried, held, and what the breaker did. Cheap to update, cheap to snapshot.
 
+use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -56,6 +57,25 @@ pub struct DestinationStats {
     batches_held: AtomicU64,
     spans_held: AtomicU64,
     last_error: Mutex<Option<LastError>>,
+    recent_failures: Mutex<VecDeque<FailureRecord>>,
+}
+
+/// Failures kept per destination for diagnostics.
+const RECENT_FAILURES: usize = 100;
+
+/// One failed export attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailureRecord {
+    /// Destination name.
+    pub destination: String,
+    /// When, in milliseconds since the Unix epoch.
+    pub at_unix_ms: u64,
+    /// Outcome class: `transient`, `rejected`, `too_large`, `unauthorized`.
+    pub kind: String,
+    /// HTTP status, when the server answered.
+    pub status: Option<u16>,
+    /// What went wrong.
+    pub message: String,
 }
 
 /// The most recent export failure of a destination.
@@ -99,10 +119,11 @@ impl DestinationStats {
         counter.fetch_add(spans, Relaxed);
     }
 
-    pub(crate) fn add_failed_batch(&self, kind: &str, message: &str) {
+    pub(crate) fn add_failed_batch(&self, kind: &str, status: Option<u16>, message: &str) {
         self.batches_failed.fetch_add(1, Relaxed);
+        let at_unix_ms = unix_ms(SystemTime::now());
         let record = LastError {
-            at_unix_ms: unix_ms(SystemTime::now()),
+            at_unix_ms,
             kind: kind.to_owned(),
             message: message.to_owned(),
         };
@@ -110,6 +131,34 @@ impl DestinationStats {
         if let Ok(mut slot) = self.last_error.lock() {
             *slot = Some(record);
         }
+        if let Ok(mut ring) = self.recent_failures.lock() {
+            if ring.len() == RECENT_FAILURES {
+                ring.pop_front();
+            }
+            ring.push_back(FailureRecord {
+                destination: String::new(),
+                at_unix_ms,
+                kind: kind.to_owned(),
+                status,
+                message: message.to_owned(),
+            });
+        }
+    }
+
+    /// The most recent failures of this destination, newest first.
+    pub fn recent_failures(&self, destination: &str) -> Vec<FailureRecord> {
+        self.recent_failures
+            .lock()
+            .map(|ring| {
+                ring.iter()
+                    .rev()
+                    .map(|f| FailureRecord {
+                        destination: destination.to_owned(),
+                        ..f.clone()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     pub(crate) fn add_retry(&self) {

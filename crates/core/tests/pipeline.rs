@@ -55,7 +55,9 @@ fn start_pipeline(receivers: &[(&str, &OtlpReceiver)], settings: PipelineSetting
                 as Arc<dyn Destination>
         })
         .collect();
-    let resource = Resource::builder().with_service_name("pipeline-test").build();
+    let resource = Resource::builder()
+        .with_service_name("pipeline-test")
+        .build();
     Pipeline::start(destinations, settings, &resource).unwrap()
 }
 
@@ -474,4 +476,83 @@ fn dropping_every_handle_without_shutdown_still_delivers_what_was_queued() {
     drop(processor);
     drop(pipeline);
     assert!(r.wait_for_unique_spans(25, Duration::from_secs(10)));
+}
+
+#[test]
+fn recent_traces_show_spans_tokens_and_delivery_status_per_destination() {
+    use genai_telemetry_core::pipeline::ledger::DeliveryStatus;
+    let (ok, down) = (receiver("ok"), receiver("down"));
+    down.faults().set_outage(true);
+    let h = Harness::new(&[("ok", &ok), ("down", &down)], fast_settings());
+    let tracer = h.provider.tracer("ledger");
+    let trace_id = tracer.in_span("invoke_agent planner", |cx| {
+        use opentelemetry::trace::TraceContextExt;
+        tracer.in_span("chat gpt-4o", |cx| {
+            cx.span()
+                .set_attribute(KeyValue::new("gen_ai.operation.name", "chat"));
+            cx.span()
+                .set_attribute(KeyValue::new("gen_ai.request.model", "gpt-4o"));
+            cx.span()
+                .set_attribute(KeyValue::new("gen_ai.usage.input_tokens", 100_i64));
+            cx.span()
+                .set_attribute(KeyValue::new("gen_ai.usage.output_tokens", 20_i64));
+        });
+        cx.span().span_context().trace_id().to_string()
+    });
+    eventually("ok delivers and down holds", || {
+        let t = h.pipeline.recent_traces(10);
+        t.first().is_some_and(|t| {
+            t.delivery[0].status == DeliveryStatus::Delivered
+                && t.delivery[1].status == DeliveryStatus::Held
+        })
+    });
+    let summary = &h.pipeline.recent_traces(10)[0];
+    assert_eq!(summary.trace_id, trace_id);
+    assert_eq!(summary.root_name, "invoke_agent planner");
+    assert_eq!(summary.span_count, 2);
+    assert_eq!((summary.input_tokens, summary.output_tokens), (100, 20));
+    assert_eq!(summary.delivery[1].held, 2);
+    let detail = h.pipeline.trace(&trace_id).unwrap();
+    assert_eq!(detail.spans.len(), 2);
+    let usage = h.pipeline.ledger().unwrap().genai_usage();
+    assert_eq!(usage.len(), 1);
+    assert_eq!(usage[0].model, "gpt-4o");
+    assert_eq!(usage[0].input_tokens.sum, 100.0);
+    let failures = h.pipeline.recent_failures(10);
+    assert!(!failures.is_empty());
+    assert!(
+        failures
+            .iter()
+            .all(|f| f.destination == "down" && f.status.is_none())
+    );
+
+    down.faults().set_outage(false);
+    eventually("the held trace is delivered after recovery", || {
+        h.pipeline.recent_traces(1)[0].delivery[1].status == DeliveryStatus::Delivered
+    });
+    h.pipeline.shutdown(Duration::from_secs(5));
+}
+
+#[test]
+fn a_rejected_batch_marks_its_traces_dropped() {
+    use genai_telemetry_core::pipeline::ledger::DeliveryStatus;
+    let r = receiver("reject");
+    r.faults()
+        .respond_next(1, ScriptedResponse::status(422).body("unprocessable"));
+    let h = Harness::new(&[("reject", &r)], fast_settings());
+    h.emit(3);
+    h.pipeline.flush(Duration::from_secs(5));
+    let traces = h.pipeline.recent_traces(10);
+    assert_eq!(traces.len(), 3);
+    assert!(
+        traces
+            .iter()
+            .all(|t| t.delivery[0].status == DeliveryStatus::Dropped)
+    );
+    let failure = &h.pipeline.recent_failures(1)[0];
+    assert_eq!(
+        (failure.status, failure.kind.as_str()),
+        (Some(422), "rejected")
+    );
+    h.pipeline.shutdown(Duration::from_secs(5));
 }

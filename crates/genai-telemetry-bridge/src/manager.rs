@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use genai_telemetry_core::sampling::sampler_for_rate;
+use genai_telemetry_core::sampling::{CountingSampler, SamplingCounts};
 use genai_telemetry_core::{
     BridgeConfig, BridgeConfigBuilder, BridgeError, BridgeStats, Destination, FlushReport,
     OtlpDestination, Pipeline, ShutdownReport,
@@ -25,6 +25,7 @@ pub struct TelemetryManager {
     config: BridgeConfig,
     pipeline: Pipeline,
     provider: SdkTracerProvider,
+    sampler: CountingSampler,
     shut_down: AtomicBool,
 }
 
@@ -45,7 +46,10 @@ impl TelemetryManagerBuilder {
     }
 
     /// Changes the configuration builder in place.
-    pub fn configure(mut self, change: impl FnOnce(BridgeConfigBuilder) -> BridgeConfigBuilder) -> Self {
+    pub fn configure(
+        mut self,
+        change: impl FnOnce(BridgeConfigBuilder) -> BridgeConfigBuilder,
+    ) -> Self {
         self.config = change(self.config);
         self
     }
@@ -75,7 +79,9 @@ impl TelemetryManager {
     /// Configures from the environment and `.env`, and installs the tracer provider
     /// globally. Errors name the variable at fault.
     pub fn configure() -> Result<Self, BridgeError> {
-        Self::builder().config(BridgeConfigBuilder::from_env()).build()
+        Self::builder()
+            .config(BridgeConfigBuilder::from_env())
+            .build()
     }
 
     /// A builder starting from an empty configuration (use
@@ -111,9 +117,10 @@ impl TelemetryManager {
         }
         let resource = resource(&config);
         let pipeline = Pipeline::start(destinations, config.pipeline.clone(), &resource)?;
+        let sampler = CountingSampler::new(config.sample_rate);
         let provider = SdkTracerProvider::builder()
             .with_resource(resource)
-            .with_sampler(sampler_for_rate(config.sample_rate))
+            .with_sampler(sampler.clone())
             .with_span_processor(pipeline.processor())
             .build();
         if install_global {
@@ -129,6 +136,7 @@ impl TelemetryManager {
             config,
             pipeline,
             provider,
+            sampler,
             shut_down: AtomicBool::new(false),
         })
     }
@@ -151,6 +159,11 @@ impl TelemetryManager {
     /// The export pipeline (stats, flush, breaker reset).
     pub fn pipeline(&self) -> &Pipeline {
         &self.pipeline
+    }
+
+    /// Head-sampling decisions so far (spans kept and dropped by `TELEMETRY_SAMPLE_RATE`).
+    pub fn sampling(&self) -> SamplingCounts {
+        self.sampler.counts()
     }
 
     /// Counters of every destination.
@@ -206,7 +219,10 @@ fn resource(config: &BridgeConfig) -> Resource {
         attributes.push(KeyValue::new("service.version", version.clone()));
     }
     if let Some(environment) = &service.environment {
-        attributes.push(KeyValue::new("deployment.environment.name", environment.clone()));
+        attributes.push(KeyValue::new(
+            "deployment.environment.name",
+            environment.clone(),
+        ));
     }
     Resource::builder_empty()
         .with_service_name(service.name.clone())
@@ -221,13 +237,23 @@ fn resource(config: &BridgeConfig) -> Resource {
 }
 
 /// The destinations the configuration enables, in order: Langfuse, Instana, generic OTLP.
-fn configured_destinations(config: &BridgeConfig) -> Result<Vec<Arc<dyn Destination>>, BridgeError> {
+fn configured_destinations(
+    config: &BridgeConfig,
+) -> Result<Vec<Arc<dyn Destination>>, BridgeError> {
     let mut out: Vec<Arc<dyn Destination>> = Vec::new();
     if config.langfuse.is_some() {
-        return Err(feature_missing("Langfuse", "langfuse", "OTEL_EXPORTER_LANGFUSE_ENABLED"));
+        return Err(feature_missing(
+            "Langfuse",
+            "langfuse",
+            "OTEL_EXPORTER_LANGFUSE_ENABLED",
+        ));
     }
     if config.instana.is_some() {
-        return Err(feature_missing("Instana", "instana", "OTEL_EXPORTER_INSTANA_ENABLED"));
+        return Err(feature_missing(
+            "Instana",
+            "instana",
+            "OTEL_EXPORTER_INSTANA_ENABLED",
+        ));
     }
     if let Some(otlp) = &config.otlp {
         let timeout = otlp.timeout.unwrap_or(config.pipeline.export_timeout);

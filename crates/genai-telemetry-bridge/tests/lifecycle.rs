@@ -32,7 +32,8 @@ fn emit(telemetry: &TelemetryManager, n: usize) {
     let tracer = telemetry.tracer("lifecycle-test");
     for i in 0..n {
         tracer.in_span(format!("chat model-{i}"), |cx| {
-            cx.span().set_attribute(KeyValue::new("gen_ai.operation.name", "chat"));
+            cx.span()
+                .set_attribute(KeyValue::new("gen_ai.operation.name", "chat"));
         });
     }
 }
@@ -126,13 +127,29 @@ fn an_unreachable_back_end_neither_fails_nor_delays_startup() {
         .expect("startup does not contact the back end");
     emit(&telemetry, 10);
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while telemetry.stats().destination("otlp").unwrap().last_error.is_none() {
+    while telemetry
+        .stats()
+        .destination("otlp")
+        .unwrap()
+        .last_error
+        .is_none()
+    {
         assert!(std::time::Instant::now() < deadline, "no failure recorded");
         std::thread::sleep(Duration::from_millis(10));
     }
-    let error = telemetry.stats().destination("otlp").unwrap().last_error.clone().unwrap();
+    let error = telemetry
+        .stats()
+        .destination("otlp")
+        .unwrap()
+        .last_error
+        .clone()
+        .unwrap();
     assert_eq!(error.kind, "transient");
-    assert!(error.message.contains("cannot connect"), "{}", error.message);
+    assert!(
+        error.message.contains("cannot connect"),
+        "{}",
+        error.message
+    );
     let report = telemetry.shutdown(Duration::from_millis(200));
     assert_eq!(report.destination("otlp").unwrap().dropped.shutdown, 10);
 }
@@ -175,7 +192,10 @@ fn sample_rate_zero_exports_nothing_but_honours_a_sampled_remote_parent() {
     let spans = r.spans();
     assert_eq!(spans.len(), 1, "only the remotely sampled span is exported");
     assert_eq!(spans[0].name, "child of a sampled caller");
-    assert_eq!(spans[0].parent_span_id, Some(0xb7ad6b7169203331_u64.to_be_bytes()));
+    assert_eq!(
+        spans[0].parent_span_id,
+        Some(0xb7ad6b7169203331_u64.to_be_bytes())
+    );
 }
 
 #[test]
@@ -192,6 +212,8 @@ fn a_partial_sample_rate_keeps_or_drops_whole_traces() {
             tracer.in_span("chat gpt-4o", |_| {});
         });
     }
+    let sampling = telemetry.sampling();
+    assert_eq!(sampling.kept + sampling.dropped, 800);
     telemetry.shutdown(Duration::from_secs(5));
     let spans = r.spans();
     let mut per_trace = std::collections::HashMap::<[u8; 16], usize>::new();
@@ -200,5 +222,9 @@ fn a_partial_sample_rate_keeps_or_drops_whole_traces() {
     }
     assert!(per_trace.values().all(|n| *n == 2), "traces are kept whole");
     // 400 traces at p = 0.5: outside [100, 300] has probability far below 1e-20.
-    assert!((100..=300).contains(&per_trace.len()), "{}", per_trace.len());
+    assert!(
+        (100..=300).contains(&per_trace.len()),
+        "{}",
+        per_trace.len()
+    );
 }

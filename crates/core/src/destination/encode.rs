@@ -34,6 +34,8 @@ pub struct EncodedBatch {
     pub span_count: u32,
     /// Uncompressed protobuf size.
     pub raw_len: usize,
+    /// Trace ids in the request with their span counts (for per-trace delivery status).
+    pub traces: Arc<[([u8; 16], u32)]>,
 }
 
 /// Encodes batches for one destination.
@@ -90,6 +92,7 @@ impl BatchEncoder {
             gzip: self.gzip,
             span_count: u32::try_from(span_count).unwrap_or(u32::MAX),
             raw_len,
+            traces: trace_counts(request),
         }
     }
 }
@@ -133,6 +136,29 @@ fn gzip(raw: &[u8]) -> Vec<u8> {
     // Writing into a Vec cannot fail.
     let _ = encoder.write_all(raw);
     encoder.finish().unwrap_or_default()
+}
+
+fn trace_counts(request: &ExportTraceServiceRequest) -> Arc<[([u8; 16], u32)]> {
+    let mut counts: Vec<([u8; 16], u32)> = Vec::new();
+    let spans = request
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .flat_map(|s| &s.spans);
+    for span in spans {
+        let Ok(id) = <[u8; 16]>::try_from(span.trace_id.as_slice()) else {
+            continue;
+        };
+        // Batches group spans of a trace together more often than not: check the last first.
+        match counts.last_mut() {
+            Some((last, n)) if *last == id => *n += 1,
+            _ => match counts.iter_mut().find(|(t, _)| *t == id) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((id, 1)),
+            },
+        }
+    }
+    counts.into()
 }
 
 fn count_spans(request: &ExportTraceServiceRequest) -> usize {

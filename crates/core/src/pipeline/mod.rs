@@ -1,6 +1,7 @@
 //! The export pipeline: a [`FanoutProcessor`] hands each ended span to every destination's
 //! bounded queue; one worker per destination, on a dedicated export thread, does the rest.
 
+pub mod ledger;
 mod processor;
 mod replay;
 mod worker;
@@ -17,12 +18,13 @@ use opentelemetry_sdk::trace::SpanData;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
+pub use ledger::{TraceDetail, TraceLedger, TraceSummary};
 pub use processor::FanoutProcessor;
 
 use crate::config::PipelineSettings;
 use crate::destination::Destination;
 use crate::error::BridgeError;
-use crate::stats::{BridgeStats, DestinationSnapshot, DestinationStats};
+use crate::stats::{BridgeStats, DestinationSnapshot, DestinationStats, FailureRecord};
 
 /// Commands from the handle to a worker.
 pub(crate) enum Control {
@@ -76,6 +78,8 @@ pub(crate) struct Shared {
     pub(crate) accepting: AtomicBool,
     pub(crate) spans_after_shutdown: AtomicU64,
     pub(crate) resource: Arc<ResourceCell>,
+    pub(crate) ledger: Option<Arc<TraceLedger>>,
+    pub(crate) ledger_queue: Option<mpsc::Sender<Arc<SpanData>>>,
     settings: PipelineSettings,
     thread: Mutex<Option<JoinHandle<()>>>,
     report: Mutex<Option<ShutdownReport>>,
@@ -146,9 +150,15 @@ impl Pipeline {
         let resource = Arc::new(ResourceCell::new(crate::destination::resource_to_proto(
             resource,
         )));
+        let ledger = (settings.recent_traces > 0).then(|| {
+            Arc::new(TraceLedger::new(
+                settings.recent_traces,
+                destinations.iter().map(|d| d.name().to_owned()).collect(),
+            ))
+        });
         let mut lanes = Vec::new();
         let mut workers = Vec::new();
-        for destination in destinations {
+        for (index, destination) in destinations.into_iter().enumerate() {
             let (queue_tx, queue_rx) = mpsc::channel(settings.queue_capacity.max(1));
             let (control_tx, control_rx) = mpsc::unbounded_channel();
             let stats = Arc::new(DestinationStats::default());
@@ -166,8 +176,20 @@ impl Pipeline {
                 control_rx,
                 stats,
                 settings.clone(),
+                ledger.as_ref().map(|l| (Arc::clone(l), index)),
             ));
         }
+
+        // The ledger reads spans from a queue of its own, so diagnostics never slow the
+        // hot path or a destination; a full ledger queue only loses diagnostics.
+        let (ledger_queue, ledger_task) = match &ledger {
+            Some(l) => {
+                let (tx, rx) = mpsc::channel(settings.queue_capacity.max(1));
+                let task = ledger_task(Arc::clone(l), rx, settings.batch_max_spans);
+                (Some(tx), Some(task))
+            }
+            None => (None, None),
+        };
 
         let threads = settings.export_threads.max(1);
         let runtime = if threads == 1 {
@@ -186,6 +208,9 @@ impl Pipeline {
             .name("genai-telemetry-export".to_owned())
             .spawn(move || {
                 runtime.block_on(async move {
+                    if let Some(task) = ledger_task {
+                        tokio::spawn(task);
+                    }
                     let handles: Vec<_> =
                         workers.into_iter().map(|w| tokio::spawn(w.run())).collect();
                     for h in handles {
@@ -201,6 +226,8 @@ impl Pipeline {
                 accepting: AtomicBool::new(true),
                 spans_after_shutdown: AtomicU64::new(0),
                 resource,
+                ledger,
+                ledger_queue,
                 settings,
                 thread: Mutex::new(Some(thread)),
                 report: Mutex::new(None),
@@ -350,6 +377,40 @@ impl Pipeline {
         report
     }
 
+    /// The most recent traces (newest first) with per-destination delivery status; empty
+    /// when `recent_traces` is 0.
+    pub fn recent_traces(&self, limit: usize) -> Vec<TraceSummary> {
+        self.shared
+            .ledger
+            .as_ref()
+            .map(|l| l.recent(limit))
+            .unwrap_or_default()
+    }
+
+    /// One recent trace with its spans, by 32-digit hex id.
+    pub fn trace(&self, trace_id: &str) -> Option<TraceDetail> {
+        let id = ledger::parse_trace_id(trace_id)?;
+        self.shared.ledger.as_ref()?.trace(&id)
+    }
+
+    /// The trace ledger, when enabled (GenAI usage aggregates, missed spans).
+    pub fn ledger(&self) -> Option<&TraceLedger> {
+        self.shared.ledger.as_deref()
+    }
+
+    /// Recent export failures of every destination, newest first.
+    pub fn recent_failures(&self, limit: usize) -> Vec<FailureRecord> {
+        let mut all: Vec<FailureRecord> = self
+            .shared
+            .lanes
+            .iter()
+            .flat_map(|l| l.stats.recent_failures(&l.name))
+            .collect();
+        all.sort_by(|a, b| b.at_unix_ms.cmp(&a.at_unix_ms));
+        all.truncate(limit);
+        all
+    }
+
     /// Whether shutdown has begun.
     pub fn is_shut_down(&self) -> bool {
         !self.shared.accepting.load(Ordering::SeqCst)
@@ -360,5 +421,17 @@ impl Pipeline {
         self.shared
             .resource
             .set(crate::destination::resource_to_proto(resource));
+    }
+}
+
+async fn ledger_task(
+    ledger: Arc<TraceLedger>,
+    mut rx: mpsc::Receiver<Arc<SpanData>>,
+    chunk: usize,
+) {
+    let mut spans = Vec::with_capacity(chunk.max(1));
+    while rx.recv_many(&mut spans, chunk.max(1)).await > 0 {
+        ledger.record(&spans);
+        spans.clear();
     }
 }

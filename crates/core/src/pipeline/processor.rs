@@ -47,6 +47,11 @@ impl SpanProcessor for FanoutProcessor {
             return;
         }
         let span = Arc::new(span);
+        if let (Some(queue), Some(ledger)) = (&self.shared.ledger_queue, &self.shared.ledger)
+            && queue.try_send(Arc::clone(&span)).is_err()
+        {
+            ledger.count_missed();
+        }
         for lane in &self.shared.lanes {
             match lane.queue.try_send(Arc::clone(&span)) {
                 Ok(()) => lane.stats.add_enqueued(1),

@@ -33,6 +33,8 @@ pub(crate) struct ReplayBuffer {
     bytes: usize,
     spans: u64,
     max_bytes: usize,
+    /// Bytes of the batch checked out for sending: still held, so still within the bound.
+    reserved: usize,
 }
 
 impl ReplayBuffer {
@@ -42,21 +44,35 @@ impl ReplayBuffer {
             bytes: 0,
             spans: 0,
             max_bytes,
+            reserved: 0,
         }
     }
 
-    /// Appends a new batch; returns the number of spans dropped to stay within the bound.
-    pub(crate) fn push_back(&mut self, batch: HeldBatch) -> u64 {
+    /// Appends a new batch; returns the batches dropped (oldest first) to stay within the bound.
+    pub(crate) fn push_back(&mut self, batch: HeldBatch) -> Vec<HeldBatch> {
         self.account_in(&batch);
         self.batches.push_back(batch);
         self.enforce_bound()
     }
 
     /// Puts a batch that just failed back at the head, so it stays the oldest.
-    pub(crate) fn push_front(&mut self, batch: HeldBatch) -> u64 {
+    pub(crate) fn push_front(&mut self, batch: HeldBatch) -> Vec<HeldBatch> {
         self.account_in(&batch);
         self.batches.push_front(batch);
         self.enforce_bound()
+    }
+
+    /// Takes the head for sending; its bytes stay counted against the bound until
+    /// [`ReplayBuffer::check_in`].
+    pub(crate) fn checkout(&mut self) -> Option<HeldBatch> {
+        let held = self.pop_front()?;
+        self.reserved += held.bytes();
+        Some(held)
+    }
+
+    /// The checked-out batch is done (delivered, dropped, or about to be pushed back).
+    pub(crate) fn check_in(&mut self, held: &HeldBatch) {
+        self.reserved = self.reserved.saturating_sub(held.bytes());
     }
 
     pub(crate) fn pop_front(&mut self) -> Option<HeldBatch> {
@@ -66,13 +82,11 @@ impl ReplayBuffer {
         Some(batch)
     }
 
-    /// Removes everything, returning the number of spans removed.
-    pub(crate) fn clear(&mut self) -> u64 {
-        let spans = self.spans;
-        self.batches.clear();
+    /// Removes and returns everything, oldest first.
+    pub(crate) fn drain_all(&mut self) -> Vec<HeldBatch> {
         self.bytes = 0;
         self.spans = 0;
-        spans
+        self.batches.drain(..).collect()
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -83,8 +97,9 @@ impl ReplayBuffer {
         self.batches.len()
     }
 
+    /// Bytes held: waiting batches plus the one checked out for sending.
     pub(crate) fn bytes(&self) -> usize {
-        self.bytes
+        self.bytes + self.reserved
     }
 
     pub(crate) fn spans(&self) -> u64 {
@@ -96,11 +111,11 @@ impl ReplayBuffer {
         self.spans += batch.spans();
     }
 
-    fn enforce_bound(&mut self) -> u64 {
-        let mut dropped = 0;
-        while self.bytes > self.max_bytes {
+    fn enforce_bound(&mut self) -> Vec<HeldBatch> {
+        let mut dropped = Vec::new();
+        while self.bytes + self.reserved > self.max_bytes {
             match self.pop_front() {
-                Some(oldest) => dropped += oldest.spans(),
+                Some(oldest) => dropped.push(oldest),
                 None => break,
             }
         }
@@ -119,6 +134,7 @@ mod tests {
             gzip: false,
             span_count: spans,
             raw_len: bytes,
+            traces: Vec::new().into(),
         })
     }
 
@@ -135,12 +151,30 @@ mod tests {
     #[test]
     fn overflow_drops_the_oldest_and_reports_their_spans() {
         let mut buf = ReplayBuffer::new(100);
-        assert_eq!(buf.push_back(batch(40, 4)), 0);
-        assert_eq!(buf.push_back(batch(40, 5)), 0);
-        assert_eq!(buf.push_back(batch(40, 6)), 4);
+        assert!(buf.push_back(batch(40, 4)).is_empty());
+        assert!(buf.push_back(batch(40, 5)).is_empty());
+        let dropped = buf.push_back(batch(40, 6));
+        assert_eq!(
+            dropped.iter().map(HeldBatch::spans).collect::<Vec<_>>(),
+            vec![4]
+        );
         assert_eq!(buf.bytes(), 80);
         assert_eq!(buf.spans(), 11);
         assert_eq!(buf.pop_front().map(|b| b.spans()), Some(5));
+    }
+
+    #[test]
+    fn a_batch_out_for_sending_still_counts_against_the_bound() {
+        let mut buf = ReplayBuffer::new(100);
+        buf.push_back(batch(60, 1));
+        let sending = buf.checkout().expect("head");
+        assert_eq!(buf.bytes(), 60);
+        let dropped = buf.push_back(batch(30, 2));
+        assert!(dropped.is_empty());
+        let dropped = buf.push_back(batch(30, 3));
+        assert_eq!(dropped.iter().map(HeldBatch::spans).sum::<u64>(), 2);
+        buf.check_in(&sending);
+        assert_eq!(buf.bytes(), 30);
     }
 
     #[test]
@@ -154,11 +188,11 @@ mod tests {
     }
 
     #[test]
-    fn byte_and_span_accounting_survive_clear() {
+    fn byte_and_span_accounting_survive_drain() {
         let mut buf = ReplayBuffer::new(1000);
         buf.push_back(batch(10, 3));
         buf.push_back(batch(10, 4));
-        assert_eq!(buf.clear(), 7);
+        assert_eq!(buf.drain_all().iter().map(HeldBatch::spans).sum::<u64>(), 7);
         assert_eq!((buf.bytes(), buf.spans(), buf.len()), (0, 0, 0));
     }
 }

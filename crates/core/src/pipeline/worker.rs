@@ -10,6 +10,7 @@ use opentelemetry::Value;
 use opentelemetry_sdk::trace::SpanData;
 use tokio::sync::mpsc;
 
+use super::ledger::{Mark, TraceLedger};
 use super::replay::{HeldBatch, ReplayBuffer};
 use super::{Control, ResourceCell};
 use crate::config::PipelineSettings;
@@ -38,6 +39,8 @@ pub(crate) struct Worker {
     shutdown: Option<(Instant, SyncSender<()>)>,
     intake_closed: bool,
     control_closed: bool,
+    /// The trace ledger and this destination's index in it.
+    ledger: Option<(Arc<TraceLedger>, usize)>,
 }
 
 impl Worker {
@@ -48,6 +51,7 @@ impl Worker {
         control: mpsc::UnboundedReceiver<Control>,
         stats: Arc<DestinationStats>,
         settings: PipelineSettings,
+        ledger: Option<(Arc<TraceLedger>, usize)>,
     ) -> Self {
         Self {
             encoder: BatchEncoder::for_destination(destination.as_ref()),
@@ -68,6 +72,7 @@ impl Worker {
             shutdown: None,
             intake_closed: false,
             control_closed: false,
+            ledger,
         }
     }
 
@@ -153,7 +158,7 @@ impl Worker {
         self.batch.clear();
         for batch in encoded {
             let dropped = self.buffer.push_back(HeldBatch::new(batch));
-            self.count_overflow(dropped);
+            self.count_overflow(&dropped);
         }
         self.publish_held();
     }
@@ -167,7 +172,7 @@ impl Worker {
         if !allowed {
             return None;
         }
-        let held = self.buffer.pop_front()?;
+        let held = self.buffer.checkout()?;
         if held.attempts > 0 {
             self.stats.add_retry();
         }
@@ -181,9 +186,16 @@ impl Worker {
         let Some(mut held) = self.sending.take() else {
             return;
         };
+        self.buffer.check_in(&held);
         match outcome {
             ExportOutcome::Delivered => {
                 self.stats.add_delivered(held.spans());
+                self.mark(
+                    &held,
+                    Mark::Delivered {
+                        was_held: held.attempts > 0,
+                    },
+                );
                 self.retry_at = None;
                 let t = self.breaker.record_success();
                 self.note_transition(t, None);
@@ -192,8 +204,11 @@ impl Worker {
                 reason,
                 retry_after,
             } => {
-                self.stats.add_failed_batch("transient", &reason);
+                self.stats.add_failed_batch("transient", None, &reason);
                 held.attempts += 1;
+                if held.attempts == 1 {
+                    self.mark(&held, Mark::Held);
+                }
                 let delay = self.settings.retry.delay_after(held.attempts, retry_after);
                 self.retry_at = Some(now + delay);
                 let t = self.breaker.record_failure(now);
@@ -205,12 +220,16 @@ impl Worker {
                     "export failed, will retry: {reason}"
                 );
                 let dropped = self.buffer.push_front(held);
-                self.count_overflow(dropped);
+                self.count_overflow(&dropped);
                 self.fail_flush_waiters();
             }
             ExportOutcome::Unauthorized { status, reason } => {
-                self.stats.add_failed_batch("unauthorized", &reason);
+                self.stats
+                    .add_failed_batch("unauthorized", Some(status), &reason);
                 held.attempts += 1;
+                if held.attempts == 1 {
+                    self.mark(&held, Mark::Held);
+                }
                 self.retry_at = None;
                 let t = self.breaker.force_open(now);
                 self.note_transition(
@@ -218,17 +237,24 @@ impl Worker {
                     Some(&format!("credentials refused (HTTP {status}): {reason}")),
                 );
                 let dropped = self.buffer.push_front(held);
-                self.count_overflow(dropped);
+                self.count_overflow(&dropped);
                 self.fail_flush_waiters();
             }
             ExportOutcome::TooLarge { reason } => {
-                self.stats.add_failed_batch("too_large", &reason);
+                self.stats.add_failed_batch("too_large", Some(413), &reason);
                 match split_batch(&held.batch) {
                     Some((first, second)) => {
                         self.stats.add_split();
-                        let mut dropped = self.buffer.push_front(HeldBatch::new(second));
-                        dropped += self.buffer.push_front(HeldBatch::new(first));
-                        self.count_overflow(dropped);
+                        let attempts = held.attempts;
+                        let mut dropped = self.buffer.push_front(HeldBatch {
+                            batch: second,
+                            attempts,
+                        });
+                        dropped.extend(self.buffer.push_front(HeldBatch {
+                            batch: first,
+                            attempts,
+                        }));
+                        self.count_overflow(&dropped);
                     }
                     None => self.drop_permanent(&held, &reason),
                 }
@@ -237,7 +263,8 @@ impl Worker {
                 self.note_transition(t, None);
             }
             ExportOutcome::Rejected { status, reason } => {
-                self.stats.add_failed_batch("rejected", &reason);
+                self.stats
+                    .add_failed_batch("rejected", Some(status), &reason);
                 self.drop_permanent(&held, &format!("HTTP {status}: {reason}"));
                 let t = self.breaker.record_success();
                 self.note_transition(t, None);
@@ -246,9 +273,21 @@ impl Worker {
         self.publish_held();
     }
 
+    fn mark(&self, held: &HeldBatch, mark: Mark) {
+        if let Some((ledger, index)) = &self.ledger {
+            ledger.mark(*index, &held.batch.traces, mark);
+        }
+    }
+
     fn drop_permanent(&mut self, held: &HeldBatch, reason: &str) {
         self.stats
             .add_dropped(DropReason::PermanentError, held.spans());
+        self.mark(
+            held,
+            Mark::Dropped {
+                was_held: held.attempts > 0,
+            },
+        );
         tracing::warn!(
             destination = self.destination.name(),
             spans = held.spans(),
@@ -256,7 +295,16 @@ impl Worker {
         );
     }
 
-    fn count_overflow(&mut self, spans: u64) {
+    fn count_overflow(&mut self, dropped: &[HeldBatch]) {
+        let spans: u64 = dropped.iter().map(HeldBatch::spans).sum();
+        for held in dropped {
+            self.mark(
+                held,
+                Mark::Dropped {
+                    was_held: held.attempts > 0,
+                },
+            );
+        }
         if spans > 0 {
             self.stats.add_dropped(DropReason::Overflow, spans);
             tracing::warn!(
@@ -292,15 +340,11 @@ impl Worker {
     }
 
     fn publish_held(&self) {
-        let (bytes, batches, spans) = match &self.sending {
-            Some(s) => (
-                self.buffer.bytes() + s.batch.body.len(),
-                self.buffer.len() + 1,
-                self.buffer.spans() + s.spans(),
-            ),
-            None => (self.buffer.bytes(), self.buffer.len(), self.buffer.spans()),
-        };
-        self.stats.set_held(bytes as u64, batches as u64, spans);
+        let sending = self.sending.as_ref();
+        let batches = self.buffer.len() + usize::from(sending.is_some());
+        let spans = self.buffer.spans() + sending.map_or(0, HeldBatch::spans);
+        self.stats
+            .set_held(self.buffer.bytes() as u64, batches as u64, spans);
     }
 
     fn on_control(&mut self, command: Control) {
@@ -381,10 +425,32 @@ impl Worker {
     }
 
     fn finish_shutdown(&mut self, request_in_flight: bool) {
-        let mut undelivered = self.buffer.clear() + self.batch.len() as u64;
-        self.batch.clear();
+        let mut leftovers = self.buffer.drain_all();
         if request_in_flight && let Some(held) = self.sending.take() {
+            self.buffer.check_in(&held);
+            leftovers.push(held);
+        }
+        let mut undelivered = self.batch.len() as u64;
+        if let Some((ledger, index)) = &self.ledger {
+            let mut unsealed: Vec<([u8; 16], u32)> = Vec::new();
+            for span in &self.batch {
+                let id = span.span_context.trace_id().to_bytes();
+                match unsealed.iter_mut().find(|(t, _)| *t == id) {
+                    Some((_, n)) => *n += 1,
+                    None => unsealed.push((id, 1)),
+                }
+            }
+            ledger.mark(*index, &unsealed, Mark::Dropped { was_held: false });
+        }
+        self.batch.clear();
+        for held in &leftovers {
             undelivered += held.spans();
+            self.mark(
+                held,
+                Mark::Dropped {
+                    was_held: held.attempts > 0,
+                },
+            );
         }
         if undelivered > 0 {
             self.stats.add_dropped(DropReason::Shutdown, undelivered);

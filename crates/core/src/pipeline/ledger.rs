@@ -1,0 +1,551 @@
+//! Recent traces for diagnostics: what each span was and, per destination, whether it was
+//! delivered, is held for replay, or was dropped; plus cumulative GenAI usage per model.
+//! Fed off the hot path (its own queue, read on the export thread); bounded in traces and spans.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use opentelemetry::trace::{SpanId, Status};
+use opentelemetry::{Array, Value};
+use opentelemetry_sdk::trace::SpanData;
+use serde::Serialize;
+
+/// Spans kept per trace; further spans of the same trace are counted, not stored.
+const MAX_SPANS_PER_TRACE: usize = 512;
+
+/// Token-count histogram boundaries of `gen_ai.client.token.usage` (semconv v1.41).
+pub const TOKEN_BUCKETS: &[f64] = &[
+    1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0, 4194304.0,
+    16777216.0, 67108864.0,
+];
+/// Duration histogram boundaries (seconds) of `gen_ai.client.operation.duration` (v1.41).
+pub const DURATION_BUCKETS: &[f64] = &[
+    0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
+
+/// How a trace stands at one destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Every span of the trace seen so far was delivered.
+    Delivered,
+    /// Some spans are queued or batched, none failed yet.
+    Pending,
+    /// Some spans failed to send and wait in the replay buffer.
+    Held,
+    /// Some spans were dropped (overflow, permanent error, shutdown).
+    Dropped,
+}
+
+/// Span counts of one trace at one destination.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TraceDelivery {
+    /// Destination name.
+    pub destination: String,
+    /// Summary status.
+    pub status: DeliveryStatus,
+    /// Spans delivered.
+    pub delivered: u64,
+    /// Spans held for replay after a failed attempt.
+    pub held: u64,
+    /// Spans dropped.
+    pub dropped: u64,
+    /// Spans neither delivered, held nor dropped yet.
+    pub pending: u64,
+}
+
+/// One span as diagnostics show it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SpanRecord {
+    /// Hex trace id.
+    pub trace_id: String,
+    /// Hex span id.
+    pub span_id: String,
+    /// Hex parent span id, if any.
+    pub parent_span_id: Option<String>,
+    /// Span name.
+    pub name: String,
+    /// `client`, `server`, `internal`, `producer`, `consumer`.
+    pub kind: String,
+    /// Start, nanoseconds since the Unix epoch.
+    pub start_unix_nano: u64,
+    /// End, nanoseconds since the Unix epoch.
+    pub end_unix_nano: u64,
+    /// `unset`, `ok` or `error`.
+    pub status: String,
+    /// Error description, when the status is `error`.
+    pub status_message: String,
+    /// Attributes as JSON values (content attributes included when captured).
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    /// Number of span events.
+    pub events: usize,
+}
+
+impl SpanRecord {
+    /// Duration in milliseconds.
+    pub fn duration_ms(&self) -> f64 {
+        self.end_unix_nano.saturating_sub(self.start_unix_nano) as f64 / 1e6
+    }
+
+    /// An integer attribute.
+    pub fn int(&self, key: &str) -> Option<i64> {
+        self.attributes.get(key).and_then(serde_json::Value::as_i64)
+    }
+
+    /// A float attribute (integers are converted).
+    pub fn float(&self, key: &str) -> Option<f64> {
+        self.attributes.get(key).and_then(serde_json::Value::as_f64)
+    }
+
+    /// A string attribute.
+    pub fn str(&self, key: &str) -> Option<&str> {
+        self.attributes.get(key).and_then(serde_json::Value::as_str)
+    }
+}
+
+/// One recent trace, summarised.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TraceSummary {
+    /// Hex trace id.
+    pub trace_id: String,
+    /// Name of the root span (or the earliest span when the root is not local).
+    pub root_name: String,
+    /// Spans seen (including any beyond the per-trace storage bound).
+    pub span_count: u64,
+    /// Start of the earliest span, nanoseconds since the Unix epoch.
+    pub start_unix_nano: u64,
+    /// From the earliest start to the latest end, in milliseconds.
+    pub duration_ms: f64,
+    /// Sum of `gen_ai.usage.input_tokens`.
+    pub input_tokens: i64,
+    /// Sum of `gen_ai.usage.output_tokens`.
+    pub output_tokens: i64,
+    /// Sum of `gen_ai.usage.cost` where present (None when no span carried a cost).
+    pub cost: Option<f64>,
+    /// Spans with an error status.
+    pub errors: u64,
+    /// Delivery per destination.
+    pub delivery: Vec<TraceDelivery>,
+}
+
+/// A recent trace with its spans.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TraceDetail {
+    /// The summary.
+    pub summary: TraceSummary,
+    /// Its spans, in the order they ended.
+    pub spans: Vec<SpanRecord>,
+}
+
+/// A cumulative histogram with fixed boundaries.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Histogram {
+    /// Upper bounds of the buckets (a last, unbounded bucket follows).
+    pub bounds: &'static [f64],
+    /// Count per bucket (`bounds.len() + 1` entries, not cumulative).
+    pub counts: Vec<u64>,
+    /// Sum of the observations.
+    pub sum: f64,
+    /// Number of observations.
+    pub count: u64,
+}
+
+impl Histogram {
+    fn new(bounds: &'static [f64]) -> Self {
+        Self {
+            bounds,
+            counts: vec![0; bounds.len() + 1],
+            sum: 0.0,
+            count: 0,
+        }
+    }
+
+    fn observe(&mut self, value: f64) {
+        if !value.is_finite() || value < 0.0 {
+            return;
+        }
+        let idx = self.bounds.partition_point(|b| *b < value);
+        self.counts[idx] += 1;
+        self.sum += value;
+        self.count += 1;
+    }
+}
+
+/// Cumulative GenAI usage of one (operation, provider, model), read from ended spans.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GenAiUsage {
+    /// `gen_ai.operation.name`.
+    pub operation: String,
+    /// `gen_ai.provider.name`.
+    pub provider: String,
+    /// `gen_ai.response.model`, else `gen_ai.request.model`.
+    pub model: String,
+    /// Calls seen.
+    pub calls: u64,
+    /// Calls that ended in error.
+    pub errors: u64,
+    /// Input tokens per call.
+    pub input_tokens: Histogram,
+    /// Output tokens per call.
+    pub output_tokens: Histogram,
+    /// Call duration, seconds.
+    pub duration_seconds: Histogram,
+    /// Time to first chunk of streams, seconds.
+    pub time_to_first_chunk_seconds: Histogram,
+    /// Total `gen_ai.usage.cost`.
+    pub cost: f64,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    delivered: u64,
+    held: u64,
+    dropped: u64,
+}
+
+#[derive(Debug)]
+struct TraceEntry {
+    spans: Vec<SpanRecord>,
+    span_count: u64,
+    delivery: Vec<Counts>,
+}
+
+#[derive(Debug, Default)]
+struct LedgerState {
+    traces: HashMap<[u8; 16], TraceEntry>,
+    order: VecDeque<[u8; 16]>,
+    usage: BTreeMap<(String, String, String), GenAiUsage>,
+}
+
+/// What the workers report about a batch's traces.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Mark {
+    /// Delivered; `was_held` when the batch had failed before.
+    Delivered { was_held: bool },
+    /// First failure: now waiting for replay.
+    Held,
+    /// Dropped; `was_held` when the batch had failed before.
+    Dropped { was_held: bool },
+}
+
+/// The ledger shared by the pipeline's ledger task, its workers and diagnostics readers.
+#[derive(Debug)]
+pub struct TraceLedger {
+    capacity: usize,
+    destinations: Vec<String>,
+    state: Mutex<LedgerState>,
+    spans_missed: AtomicU64,
+}
+
+impl TraceLedger {
+    pub(crate) fn new(capacity: usize, destinations: Vec<String>) -> Self {
+        Self {
+            capacity,
+            destinations,
+            state: Mutex::new(LedgerState::default()),
+            spans_missed: AtomicU64::new(0),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LedgerState> {
+        match self.state.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Spans the ledger's queue was too full to take (diagnostics only; export unaffected).
+    pub fn spans_missed(&self) -> u64 {
+        self.spans_missed.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_missed(&self) {
+        self.spans_missed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn record(&self, spans: &[std::sync::Arc<SpanData>]) {
+        let records: Vec<([u8; 16], SpanRecord)> = spans
+            .iter()
+            .map(|s| (s.span_context.trace_id().to_bytes(), span_record(s)))
+            .collect();
+        let mut state = self.lock();
+        for (trace_id, record) in records {
+            update_usage(&mut state.usage, &record);
+            if !state.traces.contains_key(&trace_id) {
+                state.order.push_back(trace_id);
+                state.traces.insert(
+                    trace_id,
+                    TraceEntry {
+                        spans: Vec::new(),
+                        span_count: 0,
+                        delivery: vec![Counts::default(); self.destinations.len()],
+                    },
+                );
+                while state.order.len() > self.capacity {
+                    if let Some(old) = state.order.pop_front() {
+                        state.traces.remove(&old);
+                    }
+                }
+            }
+            if let Some(entry) = state.traces.get_mut(&trace_id) {
+                entry.span_count += 1;
+                if entry.spans.len() < MAX_SPANS_PER_TRACE {
+                    entry.spans.push(record);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn mark(&self, destination: usize, traces: &[([u8; 16], u32)], mark: Mark) {
+        let mut state = self.lock();
+        for (trace_id, n) in traces {
+            let Some(entry) = state.traces.get_mut(trace_id) else {
+                continue;
+            };
+            let Some(c) = entry.delivery.get_mut(destination) else {
+                continue;
+            };
+            let n = u64::from(*n);
+            match mark {
+                Mark::Delivered { was_held } => {
+                    if was_held {
+                        c.held = c.held.saturating_sub(n);
+                    }
+                    c.delivered += n;
+                }
+                Mark::Held => c.held += n,
+                Mark::Dropped { was_held } => {
+                    if was_held {
+                        c.held = c.held.saturating_sub(n);
+                    }
+                    c.dropped += n;
+                }
+            }
+        }
+    }
+
+    /// The most recent traces, newest first.
+    pub fn recent(&self, limit: usize) -> Vec<TraceSummary> {
+        let state = self.lock();
+        state
+            .order
+            .iter()
+            .rev()
+            .take(limit)
+            .filter_map(|id| state.traces.get(id).map(|e| self.summary(id, e)))
+            .collect()
+    }
+
+    /// One recent trace by id.
+    pub fn trace(&self, trace_id: &[u8; 16]) -> Option<TraceDetail> {
+        let state = self.lock();
+        state.traces.get(trace_id).map(|e| TraceDetail {
+            summary: self.summary(trace_id, e),
+            spans: e.spans.clone(),
+        })
+    }
+
+    /// Cumulative GenAI usage per (operation, provider, model).
+    pub fn genai_usage(&self) -> Vec<GenAiUsage> {
+        self.lock().usage.values().cloned().collect()
+    }
+
+    fn summary(&self, trace_id: &[u8; 16], e: &TraceEntry) -> TraceSummary {
+        let start = e.spans.iter().map(|s| s.start_unix_nano).min().unwrap_or(0);
+        let end = e.spans.iter().map(|s| s.end_unix_nano).max().unwrap_or(0);
+        let local_ids: std::collections::HashSet<&str> =
+            e.spans.iter().map(|s| s.span_id.as_str()).collect();
+        let root = e
+            .spans
+            .iter()
+            .filter(|s| {
+                s.parent_span_id
+                    .as_deref()
+                    .is_none_or(|p| !local_ids.contains(p))
+            })
+            .min_by_key(|s| s.start_unix_nano);
+        let costs: Vec<f64> = e
+            .spans
+            .iter()
+            .filter_map(|s| s.float("gen_ai.usage.cost"))
+            .collect();
+        TraceSummary {
+            trace_id: hex(trace_id),
+            root_name: root.map(|s| s.name.clone()).unwrap_or_default(),
+            span_count: e.span_count,
+            start_unix_nano: start,
+            duration_ms: end.saturating_sub(start) as f64 / 1e6,
+            input_tokens: e
+                .spans
+                .iter()
+                .filter_map(|s| s.int("gen_ai.usage.input_tokens"))
+                .sum(),
+            output_tokens: e
+                .spans
+                .iter()
+                .filter_map(|s| s.int("gen_ai.usage.output_tokens"))
+                .sum(),
+            cost: (!costs.is_empty()).then(|| costs.iter().sum()),
+            errors: e.spans.iter().filter(|s| s.status == "error").count() as u64,
+            delivery: self
+                .destinations
+                .iter()
+                .zip(&e.delivery)
+                .map(|(name, c)| {
+                    let pending = e
+                        .span_count
+                        .saturating_sub(c.delivered + c.held + c.dropped);
+                    let status = if c.dropped > 0 {
+                        DeliveryStatus::Dropped
+                    } else if c.held > 0 {
+                        DeliveryStatus::Held
+                    } else if pending > 0 {
+                        DeliveryStatus::Pending
+                    } else {
+                        DeliveryStatus::Delivered
+                    };
+                    TraceDelivery {
+                        destination: name.clone(),
+                        status,
+                        delivered: c.delivered,
+                        held: c.held,
+                        dropped: c.dropped,
+                        pending,
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Parses a 32-digit hex trace id.
+pub fn parse_trace_id(hex_id: &str) -> Option<[u8; 16]> {
+    let v = u128::from_str_radix(hex_id, 16).ok()?;
+    (hex_id.len() == 32).then(|| v.to_be_bytes())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn nanos(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+fn json_value(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Bool(b) => (*b).into(),
+        Value::I64(i) => (*i).into(),
+        Value::F64(f) => {
+            serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
+        }
+        Value::String(s) => s.as_str().into(),
+        Value::Array(Array::Bool(a)) => a.clone().into(),
+        Value::Array(Array::I64(a)) => a.clone().into(),
+        Value::Array(Array::F64(a)) => a.iter().map(|f| json_value(&Value::F64(*f))).collect(),
+        Value::Array(Array::String(a)) => a
+            .iter()
+            .map(|s| serde_json::Value::from(s.as_str()))
+            .collect(),
+        other => other.to_string().into(),
+    }
+}
+
+fn span_record(s: &SpanData) -> SpanRecord {
+    let (status, status_message) = match &s.status {
+        Status::Unset => ("unset", String::new()),
+        Status::Ok => ("ok", String::new()),
+        Status::Error { description } => ("error", description.to_string()),
+    };
+    SpanRecord {
+        trace_id: hex(&s.span_context.trace_id().to_bytes()),
+        span_id: hex(&s.span_context.span_id().to_bytes()),
+        parent_span_id: (s.parent_span_id != SpanId::INVALID)
+            .then(|| hex(&s.parent_span_id.to_bytes())),
+        name: s.name.to_string(),
+        kind: format!("{:?}", s.span_kind).to_ascii_lowercase(),
+        start_unix_nano: nanos(s.start_time),
+        end_unix_nano: nanos(s.end_time),
+        status: status.to_owned(),
+        status_message,
+        attributes: s
+            .attributes
+            .iter()
+            .map(|kv| (kv.key.as_str().to_owned(), json_value(&kv.value)))
+            .collect(),
+        events: s.events.len(),
+    }
+}
+
+fn update_usage(usage: &mut BTreeMap<(String, String, String), GenAiUsage>, span: &SpanRecord) {
+    let Some(operation) = span.str("gen_ai.operation.name") else {
+        return;
+    };
+    let provider = span
+        .str("gen_ai.provider.name")
+        .or_else(|| span.str("gen_ai.system"))
+        .unwrap_or("unknown");
+    let model = span
+        .str("gen_ai.response.model")
+        .or_else(|| span.str("gen_ai.request.model"))
+        .unwrap_or("unknown");
+    let key = (operation.to_owned(), provider.to_owned(), model.to_owned());
+    let entry = usage.entry(key).or_insert_with(|| GenAiUsage {
+        operation: operation.to_owned(),
+        provider: provider.to_owned(),
+        model: model.to_owned(),
+        calls: 0,
+        errors: 0,
+        input_tokens: Histogram::new(TOKEN_BUCKETS),
+        output_tokens: Histogram::new(TOKEN_BUCKETS),
+        duration_seconds: Histogram::new(DURATION_BUCKETS),
+        time_to_first_chunk_seconds: Histogram::new(DURATION_BUCKETS),
+        cost: 0.0,
+    });
+    entry.calls += 1;
+    if span.status == "error" || span.attributes.contains_key("error.type") {
+        entry.errors += 1;
+    }
+    if let Some(n) = span.int("gen_ai.usage.input_tokens") {
+        entry.input_tokens.observe(n as f64);
+    }
+    if let Some(n) = span.int("gen_ai.usage.output_tokens") {
+        entry.output_tokens.observe(n as f64);
+    }
+    entry.duration_seconds.observe(span.duration_ms() / 1000.0);
+    if let Some(t) = span.float("gen_ai.response.time_to_first_chunk") {
+        entry.time_to_first_chunk_seconds.observe(t);
+    }
+    if let Some(c) = span.float("gen_ai.usage.cost") {
+        entry.cost += c;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_puts_values_in_the_first_bucket_whose_bound_is_not_below() {
+        let mut h = Histogram::new(&[1.0, 4.0]);
+        for v in [0.5, 1.0, 2.0, 4.0, 5.0, f64::NAN, -1.0] {
+            h.observe(v);
+        }
+        assert_eq!(h.counts, vec![2, 2, 1]);
+        assert_eq!(h.count, 5);
+    }
+
+    #[test]
+    fn trace_ids_parse_only_from_32_hex_digits() {
+        assert_eq!(
+            parse_trace_id("0af7651916cd43dd8448eb211c80319c").map(|b| b[0]),
+            Some(0x0a)
+        );
+        assert!(parse_trace_id("0af7").is_none());
+        assert!(parse_trace_id("zz").is_none());
+    }
+}
