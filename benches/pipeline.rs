@@ -15,7 +15,9 @@ use std::time::{Duration, Instant, SystemTime};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use genai_telemetry_bridge::core::config::OtlpSettings;
 use genai_telemetry_bridge::core::destination::BatchEncoder;
-use genai_telemetry_bridge::{BridgeConfig, Destination, OtlpDestination, Pipeline, PipelineSettings};
+use genai_telemetry_bridge::{
+    BridgeConfig, Destination, OtlpDestination, Pipeline, PipelineSettings,
+};
 use genai_telemetry_receiver::{OtlpReceiver, ReceiverConfig};
 use opentelemetry::trace::{
     Span as _, SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState, Tracer,
@@ -77,7 +79,9 @@ fn time_spans(provider: &SdkTracerProvider, iters: u64, drain: impl Fn()) -> Dur
 fn span_end(c: &mut Criterion) {
     let mut group = c.benchmark_group("span_end");
     let plain = SdkTracerProvider::builder().build();
-    group.bench_function("no_export", |b| b.iter_custom(|iters| time_spans(&plain, iters, || {})));
+    group.bench_function("no_export", |b| {
+        b.iter_custom(|iters| time_spans(&plain, iters, || {}))
+    });
 
     let (a, b2) = (
         OtlpReceiver::start(ReceiverConfig::new().name("a")).unwrap(),

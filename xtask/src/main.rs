@@ -85,7 +85,10 @@ fn clippy(root: &Path) -> Result<()> {
         "-D",
         "warnings",
     ]);
-    run(cmd, "cargo clippy --workspace --all-targets --all-features -- -D warnings")
+    run(
+        cmd,
+        "cargo clippy --workspace --all-targets --all-features -- -D warnings",
+    )
 }
 
 fn test(root: &Path) -> Result<()> {

@@ -29,8 +29,10 @@
 //! ```
 
 pub mod config;
+pub mod content;
 pub mod destination;
 mod error;
+pub mod genai;
 pub mod pipeline;
 pub mod resilience;
 pub mod sampling;

@@ -21,7 +21,15 @@
 
 mod manager;
 
-pub use manager::{TelemetryManager, TelemetryManagerBuilder};
+pub use manager::{TelemetryManager, TelemetryManagerBuilder, configured_destinations};
+
+/// The Langfuse destination and its attribute view.
+#[cfg(feature = "langfuse")]
+pub use genai_telemetry_langfuse as langfuse;
+
+/// The Instana destination, its attribute view and GenAI metrics.
+#[cfg(feature = "instana")]
+pub use genai_telemetry_instana as instana;
 
 pub use genai_telemetry_core::{
     BreakerSettings, BreakerState, BridgeConfig, BridgeConfigBuilder, BridgeError, BridgeStats,

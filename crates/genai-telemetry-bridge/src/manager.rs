@@ -26,6 +26,8 @@ pub struct TelemetryManager {
     pipeline: Pipeline,
     provider: SdkTracerProvider,
     sampler: CountingSampler,
+    #[cfg(feature = "instana")]
+    instana_metrics: Option<genai_telemetry_instana::InstanaMetrics>,
     shut_down: AtomicBool,
 }
 
@@ -116,6 +118,17 @@ impl TelemetryManager {
             );
         }
         let resource = resource(&config);
+        #[cfg(feature = "instana")]
+        let instana_metrics = match &config.instana {
+            Some(settings) if settings.metrics.enabled => {
+                Some(genai_telemetry_instana::InstanaMetrics::new(
+                    settings,
+                    &config.pipeline,
+                    resource.clone(),
+                )?)
+            }
+            _ => None,
+        };
         let pipeline = Pipeline::start(destinations, config.pipeline.clone(), &resource)?;
         let sampler = CountingSampler::new(config.sample_rate);
         let provider = SdkTracerProvider::builder()
@@ -137,6 +150,8 @@ impl TelemetryManager {
             pipeline,
             provider,
             sampler,
+            #[cfg(feature = "instana")]
+            instana_metrics,
             shut_down: AtomicBool::new(false),
         })
     }
@@ -159,6 +174,13 @@ impl TelemetryManager {
     /// The export pipeline (stats, flush, breaker reset).
     pub fn pipeline(&self) -> &Pipeline {
         &self.pipeline
+    }
+
+    /// The meter provider that exports GenAI metrics to Instana, when Instana and its
+    /// metrics are enabled: hand it to the instrumentation layers.
+    #[cfg(feature = "instana")]
+    pub fn instana_meter_provider(&self) -> Option<&opentelemetry_sdk::metrics::SdkMeterProvider> {
+        self.instana_metrics.as_ref().map(|m| m.meter_provider())
     }
 
     /// Head-sampling decisions so far (spans kept and dropped by `TELEMETRY_SAMPLE_RATE`).
@@ -184,6 +206,12 @@ impl TelemetryManager {
         // The provider forwards to the pipeline; its result is the pipeline's report,
         // which we read directly below.
         let _ = self.provider.shutdown_with_timeout(timeout);
+        #[cfg(feature = "instana")]
+        if let Some(metrics) = &self.instana_metrics
+            && let Err(e) = metrics.shutdown()
+        {
+            tracing::warn!("Instana metrics: last export failed at shutdown: {e}");
+        }
         self.pipeline.shutdown(timeout)
     }
 
@@ -236,24 +264,42 @@ fn resource(config: &BridgeConfig) -> Resource {
         .build()
 }
 
-/// The destinations the configuration enables, in order: Langfuse, Instana, generic OTLP.
-fn configured_destinations(
+/// The destinations the configuration enables, in order: Langfuse, Instana, generic OTLP,
+/// built exactly as the running bridge builds them (the `doctor` uses this too).
+pub fn configured_destinations(
     config: &BridgeConfig,
 ) -> Result<Vec<Arc<dyn Destination>>, BridgeError> {
     let mut out: Vec<Arc<dyn Destination>> = Vec::new();
-    if config.langfuse.is_some() {
-        return Err(feature_missing(
-            "Langfuse",
-            "langfuse",
-            "OTEL_EXPORTER_LANGFUSE_ENABLED",
+    if let Some(settings) = &config.langfuse {
+        #[cfg(feature = "langfuse")]
+        out.push(Arc::new(
+            genai_telemetry_langfuse::LangfuseDestination::new(settings, &config.pipeline)?,
         ));
+        #[cfg(not(feature = "langfuse"))]
+        {
+            let _ = settings;
+            return Err(feature_missing(
+                "Langfuse",
+                "langfuse",
+                "OTEL_EXPORTER_LANGFUSE_ENABLED",
+            ));
+        }
     }
-    if config.instana.is_some() {
-        return Err(feature_missing(
-            "Instana",
-            "instana",
-            "OTEL_EXPORTER_INSTANA_ENABLED",
-        ));
+    if let Some(settings) = &config.instana {
+        #[cfg(feature = "instana")]
+        out.push(Arc::new(genai_telemetry_instana::InstanaDestination::new(
+            settings,
+            &config.pipeline,
+        )?));
+        #[cfg(not(feature = "instana"))]
+        {
+            let _ = settings;
+            return Err(feature_missing(
+                "Instana",
+                "instana",
+                "OTEL_EXPORTER_INSTANA_ENABLED",
+            ));
+        }
     }
     if let Some(otlp) = &config.otlp {
         let timeout = otlp.timeout.unwrap_or(config.pipeline.export_timeout);
@@ -262,6 +308,7 @@ fn configured_destinations(
     Ok(out)
 }
 
+#[cfg_attr(all(feature = "langfuse", feature = "instana"), allow(dead_code))]
 fn feature_missing(what: &str, feature: &str, switch: &str) -> BridgeError {
     BridgeError::Config(genai_telemetry_core::ConfigError {
         problems: vec![genai_telemetry_core::ConfigProblem {

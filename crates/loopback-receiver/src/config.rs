@@ -4,15 +4,26 @@ use std::fmt;
 
 /// Builder-style configuration for an [`OtlpReceiver`](crate::OtlpReceiver).
 ///
-/// Defaults: name `"otlp"`, traces path `"/v1/traces"`, no required headers,
-/// no body size limit.
+/// Defaults: name `"otlp"`, traces path `"/v1/traces"`, no metrics path, no required
+/// headers, no body size limit, plain HTTP.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ReceiverConfig {
     pub(crate) name: String,
     pub(crate) traces_path: String,
+    /// Path accepting `ExportMetricsServiceRequest`s, when metrics are received too.
+    pub(crate) metrics_path: Option<String>,
     /// `(lower-cased header name, exact expected value)`, checked in insertion order.
     pub(crate) required_headers: Vec<(String, String)>,
     pub(crate) max_body_bytes: Option<usize>,
+    /// Serve HTTPS with this certificate chain and key (PEM), instead of plain HTTP.
+    pub(crate) tls: Option<TlsIdentity>,
+}
+
+/// A server certificate chain and its private key, both PEM.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct TlsIdentity {
+    pub(crate) cert_chain_pem: String,
+    pub(crate) key_pem: String,
 }
 
 impl ReceiverConfig {
@@ -21,9 +32,37 @@ impl ReceiverConfig {
         Self {
             name: "otlp".to_owned(),
             traces_path: "/v1/traces".to_owned(),
+            metrics_path: None,
             required_headers: Vec::new(),
             max_body_bytes: None,
+            tls: None,
         }
+    }
+
+    /// Also accepts OTLP metrics (`ExportMetricsServiceRequest`) on this path, e.g.
+    /// `"/v1/metrics"`, with the same header, encoding and fault handling as traces.
+    /// Decoded requests are kept in [`OtlpReceiver::metrics`](crate::OtlpReceiver::metrics).
+    ///
+    /// A missing leading `/` is added.
+    pub fn metrics_path(mut self, path: &str) -> Self {
+        self.metrics_path = Some(if path.starts_with('/') {
+            path.to_owned()
+        } else {
+            format!("/{path}")
+        });
+        self
+    }
+
+    /// Serves HTTPS instead of plain HTTP, presenting this certificate chain (PEM, leaf
+    /// first) and private key (PEM, PKCS#8, PKCS#1 or SEC1). The endpoint then starts
+    /// with `https://127.0.0.1:`; the certificate should name `127.0.0.1` (or clients
+    /// should connect as `localhost` when it names only that).
+    pub fn tls(mut self, cert_chain_pem: &str, key_pem: &str) -> Self {
+        self.tls = Some(TlsIdentity {
+            cert_chain_pem: cert_chain_pem.to_owned(),
+            key_pem: key_pem.to_owned(),
+        });
+        self
     }
 
     /// Label used in `Debug` output, logs and the server thread name.
@@ -83,8 +122,10 @@ impl fmt::Debug for ReceiverConfig {
         f.debug_struct("ReceiverConfig")
             .field("name", &self.name)
             .field("traces_path", &self.traces_path)
+            .field("metrics_path", &self.metrics_path)
             .field("required_headers", &headers)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("tls", &self.tls.is_some())
             .finish()
     }
 }

@@ -12,6 +12,10 @@
 //! `Content-Type` / `Content-Encoding` (415); body size (413); gzip and protobuf
 //! decoding, span/trace ID lengths (400); accept (200, empty `ExportTraceServiceResponse`).
 //!
+//! Optionally it also takes OTLP metrics on a second path
+//! ([`ReceiverConfig::metrics_path`], decoded into [`OtlpReceiver::metrics`]) and serves
+//! HTTPS with a given certificate ([`ReceiverConfig::tls`]).
+//!
 //! ```no_run
 //! use std::time::Duration;
 //! use genai_telemetry_receiver::{OtlpReceiver, ReceiverConfig, ScriptedResponse};
@@ -34,6 +38,9 @@ mod config;
 mod faults;
 mod record;
 mod server;
+#[cfg(feature = "test-ca")]
+mod test_ca;
+mod tls;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -42,11 +49,14 @@ use std::sync::{Arc, PoisonError, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use tokio::sync::oneshot;
 
 pub use config::ReceiverConfig;
 pub use faults::{Faults, ScriptedResponse};
 pub use record::{ReceivedSpan, ReceiverStats, RequestRecord};
+#[cfg(feature = "test-ca")]
+pub use test_ca::TestCa;
 
 use server::{App, Shared};
 
@@ -58,6 +68,8 @@ pub struct OtlpReceiver {
     name: String,
     addr: SocketAddr,
     traces_path: String,
+    metrics_path: Option<String>,
+    scheme: &'static str,
     shared: Arc<Shared>,
     shutdown_tx: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -78,6 +90,7 @@ impl OtlpReceiver {
     ///
     /// Synchronous: may be called from inside or outside a Tokio runtime.
     pub fn start(config: ReceiverConfig) -> std::io::Result<OtlpReceiver> {
+        let acceptor = config.tls.as_ref().map(tls::acceptor).transpose()?;
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
@@ -93,7 +106,7 @@ impl OtlpReceiver {
 
         let thread = std::thread::Builder::new()
             .name(format!("otlp-receiver-{name}"))
-            .spawn(move || serve(listener, app, shutdown_rx, ready_tx))?;
+            .spawn(move || serve(listener, acceptor, app, shutdown_rx, ready_tx))?;
 
         match ready_rx.recv() {
             Ok(Ok(())) => {}
@@ -114,6 +127,12 @@ impl OtlpReceiver {
             name,
             addr,
             traces_path: config.traces_path,
+            metrics_path: config.metrics_path,
+            scheme: if config.tls.is_some() {
+                "https"
+            } else {
+                "http"
+            },
             shared,
             shutdown_tx: Some(shutdown_tx),
             thread: Some(thread),
@@ -125,9 +144,39 @@ impl OtlpReceiver {
         &self.name
     }
 
-    /// Base URL, `http://127.0.0.1:PORT`.
+    /// Base URL, `http://127.0.0.1:PORT` (`https://` when serving TLS).
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
+    }
+
+    /// Base URL naming the host `localhost` instead of `127.0.0.1` (for certificates
+    /// issued to `localhost`).
+    pub fn localhost_endpoint(&self) -> String {
+        format!("{}://localhost:{}", self.scheme, self.addr.port())
+    }
+
+    /// Full metrics URL, when a metrics path is configured.
+    pub fn metrics_url(&self) -> Option<String> {
+        self.metrics_path
+            .as_ref()
+            .map(|path| format!("{}{path}", self.endpoint()))
+    }
+
+    /// Every accepted metrics request, decoded, in arrival order.
+    pub fn metrics(&self) -> Vec<ExportMetricsServiceRequest> {
+        self.shared.lock().metrics.clone()
+    }
+
+    /// Blocks until at least `n` metrics requests were accepted (`true`) or `timeout`
+    /// elapsed (`false`).
+    pub fn wait_for_metrics_requests(&self, n: usize, timeout: Duration) -> bool {
+        let guard = self.shared.lock();
+        let (guard, _) = self
+            .shared
+            .changed
+            .wait_timeout_while(guard, timeout, |r| r.metrics.len() < n)
+            .unwrap_or_else(PoisonError::into_inner);
+        guard.metrics.len() >= n
     }
 
     /// Full traces URL: [`endpoint`](OtlpReceiver::endpoint) plus the traces path.
@@ -204,9 +253,16 @@ impl Drop for OtlpReceiver {
     }
 }
 
+/// The listener the server runs on.
+enum Either {
+    Plain(tokio::net::TcpListener),
+    Tls(tls::TlsListener),
+}
+
 /// Body of the server thread.
 fn serve(
     listener: TcpListener,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
     app: App,
     shutdown_rx: oneshot::Receiver<()>,
     ready_tx: mpsc::Sender<std::io::Result<()>>,
@@ -234,11 +290,30 @@ fn serve(
     };
     let name = app.config.name.clone();
     let router = axum::Router::new().fallback(server::handle).with_state(app);
+    let listener = match acceptor {
+        None => Either::Plain(listener),
+        Some(acceptor) => {
+            let _guard = runtime.enter();
+            match tls::TlsListener::new(listener, acceptor) {
+                Ok(l) => Either::Tls(l),
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
+                    return;
+                }
+            }
+        }
+    };
     let _ = ready_tx.send(Ok(()));
 
     runtime.block_on(async move {
+        let served = async move {
+            match listener {
+                Either::Tls(tls) => axum::serve(tls, router).into_future().await,
+                Either::Plain(plain) => axum::serve(plain, router).into_future().await,
+            }
+        };
         tokio::select! {
-            res = axum::serve(listener, router).into_future() => {
+            res = served => {
                 if let Err(e) = res {
                     tracing::error!(receiver = %name, "OTLP receiver stopped: {e}");
                 }

@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
@@ -146,6 +147,8 @@ pub(crate) struct Recorded {
     pub(crate) requests: Vec<RequestRecord>,
     pub(crate) unique: HashSet<[u8; 8]>,
     pub(crate) stats: ReceiverStats,
+    /// Accepted metrics requests, decoded, in arrival order.
+    pub(crate) metrics: Vec<ExportMetricsServiceRequest>,
 }
 
 impl Recorded {

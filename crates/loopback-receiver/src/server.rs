@@ -9,6 +9,9 @@ use axum::response::Response;
 use flate2::read::MultiGzDecoder;
 use http::header::{ALLOW, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
@@ -56,6 +59,7 @@ struct Reply {
     fault: Option<&'static str>,
     decoded_spans: usize,
     spans: Vec<ReceivedSpan>,
+    metrics: Option<ExportMetricsServiceRequest>,
 }
 
 impl Reply {
@@ -68,6 +72,7 @@ impl Reply {
             fault: None,
             decoded_spans: 0,
             spans: Vec::new(),
+            metrics: None,
         }
     }
 
@@ -125,6 +130,9 @@ pub(crate) async fn handle(State(app): State<App>, req: Request) -> Response {
     {
         let mut recorded = app.shared.lock();
         recorded.record(record, reply.spans);
+        if let Some(metrics) = reply.metrics {
+            recorded.metrics.push(metrics);
+        }
     }
     app.shared.changed.notify_all();
 
@@ -156,7 +164,8 @@ async fn process(
     let faults = &app.shared.faults;
 
     // 1. Routing.
-    if path != config.traces_path {
+    let metrics = config.metrics_path.as_deref() == Some(path);
+    if path != config.traces_path && !metrics {
         return Reply::text(404, format!("no route for {path}"));
     }
     if method != Method::POST {
@@ -265,6 +274,21 @@ async fn process(
     };
 
     // 7. Decode and validate.
+    if metrics {
+        return match ExportMetricsServiceRequest::decode(payload) {
+            Ok(request) => Reply {
+                status: 200,
+                body: Bytes::from(ExportMetricsServiceResponse::default().encode_to_vec()),
+                protobuf: true,
+                headers: Vec::new(),
+                fault: None,
+                decoded_spans: 0,
+                spans: Vec::new(),
+                metrics: Some(request),
+            },
+            Err(e) => Reply::text(400, format!("invalid ExportMetricsServiceRequest: {e}")),
+        };
+    }
     let request = match ExportTraceServiceRequest::decode(payload) {
         Ok(r) => r,
         Err(e) => return Reply::text(400, format!("invalid ExportTraceServiceRequest: {e}")),
@@ -283,5 +307,6 @@ async fn process(
         fault: None,
         decoded_spans: spans.len(),
         spans,
+        metrics: None,
     }
 }

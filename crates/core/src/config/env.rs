@@ -46,6 +46,14 @@ pub const ENV_VARIABLES: &[(&str, &str)] = &[
         "extra CA certificates (PEM) for Langfuse",
     ),
     (
+        "LANGFUSE_CONTENT_POLICY",
+        "prompt/completion content sent to Langfuse: full (default), truncate, hash or drop",
+    ),
+    (
+        "LANGFUSE_MAX_ATTRIBUTE_LENGTH",
+        "bound on every string attribute sent to Langfuse (default 16KiB)",
+    ),
+    (
         "OTEL_EXPORTER_INSTANA_ENABLED",
         "Instana on/off (alias INSTANA_ENABLED)",
     ),
@@ -62,6 +70,22 @@ pub const ENV_VARIABLES: &[(&str, &str)] = &[
     (
         "INSTANA_SSL_CA_BUNDLE",
         "extra CA certificates (PEM) for Instana",
+    ),
+    (
+        "INSTANA_CONTENT_POLICY",
+        "prompt/completion content sent to Instana: drop (default), hash, truncate or full",
+    ),
+    (
+        "INSTANA_MAX_ATTRIBUTE_LENGTH",
+        "bound on every string attribute sent to Instana (default 16KiB)",
+    ),
+    (
+        "INSTANA_METRICS_ENABLED",
+        "export GenAI metrics to Instana's /v1/metrics (default true)",
+    ),
+    (
+        "INSTANA_METRICS_EXPORT_INTERVAL",
+        "time between GenAI metrics exports (default 60s; alias OTEL_METRIC_EXPORT_INTERVAL)",
     ),
     (
         "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -123,6 +147,10 @@ pub const ENV_VARIABLES: &[(&str, &str)] = &[
     (
         "TELEMETRY_EXPORT_THREADS",
         "worker threads of the export runtime",
+    ),
+    (
+        "TELEMETRY_RECENT_TRACES",
+        "recent traces kept for diagnostics (0 = off)",
     ),
     (
         "TELEMETRY_BREAKER_FAILURE_THRESHOLD",
@@ -251,6 +279,10 @@ impl BridgeConfigBuilder {
         b.langfuse.secret_key = r.string(&["LANGFUSE_SECRET_KEY"]).map(SecretString::from);
         b.langfuse.tls.verify = r.bool(&["LANGFUSE_SSL_VERIFY"]).map(|s| s.value);
         b.langfuse.tls.ca_bundle = r.string(&["LANGFUSE_SSL_CA_BUNDLE"]).map(PathBuf::from);
+        b.langfuse.content_policy =
+            r.parsed(&["LANGFUSE_CONTENT_POLICY"], parse::parse_content_policy);
+        b.langfuse.max_attribute_length =
+            r.parsed(&["LANGFUSE_MAX_ATTRIBUTE_LENGTH"], parse::parse_bytes);
 
         // Instana
         b.instana.enabled = r.bool(&["OTEL_EXPORTER_INSTANA_ENABLED", "INSTANA_ENABLED"]);
@@ -261,6 +293,18 @@ impl BridgeConfigBuilder {
         b.instana.host = r.string(&["INSTANA_HOST"]);
         b.instana.tls.verify = r.bool(&["INSTANA_SSL_VERIFY"]).map(|s| s.value);
         b.instana.tls.ca_bundle = r.string(&["INSTANA_SSL_CA_BUNDLE"]).map(PathBuf::from);
+        b.instana.content_policy =
+            r.parsed(&["INSTANA_CONTENT_POLICY"], parse::parse_content_policy);
+        b.instana.max_attribute_length =
+            r.parsed(&["INSTANA_MAX_ATTRIBUTE_LENGTH"], parse::parse_bytes);
+        b.instana.metrics_enabled = r.bool(&["INSTANA_METRICS_ENABLED"]).map(|s| s.value);
+        b.instana.metrics_interval = r.parsed(
+            &[
+                "INSTANA_METRICS_EXPORT_INTERVAL",
+                "OTEL_METRIC_EXPORT_INTERVAL",
+            ],
+            parse::parse_duration,
+        );
 
         // Generic OTLP
         b.otlp.endpoint = r.sourced(&["OTEL_EXPORTER_OTLP_ENDPOINT"]);
@@ -365,6 +409,17 @@ impl BridgeConfigBuilder {
         }
         if let Some(v) = r.parsed(&["TELEMETRY_EXPORT_THREADS"], parse::parse_count) {
             p.export_threads = v;
+        }
+        if let Some((raw, var)) = r.raw(&["TELEMETRY_RECENT_TRACES"]) {
+            match raw.trim().replace('_', "").parse::<usize>() {
+                Ok(n) => p.recent_traces = n,
+                Err(_) => r.problems.push(crate::error::ConfigProblem {
+                    variable: var.to_owned(),
+                    problem: format!("{raw:?} is not a whole number"),
+                    fix: "use a whole number such as 1000, or 0 to keep no recent traces"
+                        .to_owned(),
+                }),
+            }
         }
         if let Some(v) = r.parsed(&["TELEMETRY_BREAKER_FAILURE_THRESHOLD"], parse::parse_count) {
             p.breaker.failure_threshold = u32::try_from(v).unwrap_or(u32::MAX);

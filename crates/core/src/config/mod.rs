@@ -11,6 +11,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Serialize, Serializer};
 
+use crate::content::{ContentPolicy, ContentSettings, MIN_MAX_ATTRIBUTE_LENGTH};
 use crate::error::{ConfigError, ConfigProblem};
 use crate::resilience::{BreakerSettings, RetrySettings};
 
@@ -24,6 +25,10 @@ pub const DEFAULT_INSTANA_ENDPOINT: &str = "http://localhost:4318";
 pub const LANGFUSE_TRACES_PATH: &str = "/api/public/otel/v1/traces";
 /// Path of the standard OTLP/HTTP traces endpoint below a base URL.
 pub const OTLP_TRACES_PATH: &str = "/v1/traces";
+/// Path of the standard OTLP/HTTP metrics endpoint below a base URL.
+pub const OTLP_METRICS_PATH: &str = "/v1/metrics";
+/// Default interval between two exports of the GenAI metrics to Instana.
+pub const DEFAULT_METRICS_EXPORT_INTERVAL: Duration = Duration::from_secs(60);
 
 /// The whole, validated configuration of the bridge.
 #[derive(Debug, Clone, Serialize)]
@@ -160,6 +165,9 @@ pub struct LangfuseSettings {
     pub secret_key: SecretString,
     /// TLS (`LANGFUSE_SSL_VERIFY`, `LANGFUSE_SSL_CA_BUNDLE`).
     pub tls: TlsSettings,
+    /// Prompt and completion content policy, default `full` (`LANGFUSE_CONTENT_POLICY`),
+    /// and the bound on string attributes (`LANGFUSE_MAX_ATTRIBUTE_LENGTH`).
+    pub content: ContentSettings,
 }
 
 impl LangfuseSettings {
@@ -195,12 +203,43 @@ pub struct InstanaSettings {
     pub host: Option<String>,
     /// TLS (`INSTANA_SSL_VERIFY`, `INSTANA_SSL_CA_BUNDLE`).
     pub tls: TlsSettings,
+    /// Prompt and completion content policy, default `drop` (`INSTANA_CONTENT_POLICY`),
+    /// and the bound on string attributes (`INSTANA_MAX_ATTRIBUTE_LENGTH`).
+    pub content: ContentSettings,
+    /// GenAI metrics export (`INSTANA_METRICS_ENABLED`, `INSTANA_METRICS_EXPORT_INTERVAL`).
+    pub metrics: InstanaMetricsSettings,
 }
 
 impl InstanaSettings {
     /// `{endpoint}/v1/traces`.
     pub fn traces_url(&self) -> url::Url {
         join_path(&self.endpoint, OTLP_TRACES_PATH)
+    }
+
+    /// `{endpoint}/v1/metrics`.
+    pub fn metrics_url(&self) -> url::Url {
+        join_path(&self.endpoint, OTLP_METRICS_PATH)
+    }
+}
+
+/// Export of the GenAI client metrics (`gen_ai.client.token.usage`,
+/// `gen_ai.client.operation.duration`, time to first chunk) to Instana.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct InstanaMetricsSettings {
+    /// Whether the metrics are exported (`INSTANA_METRICS_ENABLED`, default true).
+    pub enabled: bool,
+    /// Time between two exports (`INSTANA_METRICS_EXPORT_INTERVAL`, alias
+    /// `OTEL_METRIC_EXPORT_INTERVAL`, default 60 s).
+    #[serde(with = "humantime_serde_compat")]
+    pub export_interval: Duration,
+}
+
+impl Default for InstanaMetricsSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            export_interval: DEFAULT_METRICS_EXPORT_INTERVAL,
+        }
     }
 }
 
@@ -244,6 +283,8 @@ pub struct PipelineSettings {
     pub shutdown_timeout: Duration,
     /// Worker threads of the export runtime.
     pub export_threads: usize,
+    /// Recent traces kept in memory for diagnostics (0 turns the trace ledger off).
+    pub recent_traces: usize,
     /// Circuit breaker.
     #[serde(skip)]
     pub breaker: BreakerSettings,
@@ -271,6 +312,7 @@ impl Default for PipelineSettings {
             export_timeout: Duration::from_secs(10),
             shutdown_timeout: Duration::from_secs(5),
             export_threads: 1,
+            recent_traces: 1_000,
             breaker: BreakerSettings::default(),
             retry: RetrySettings::default(),
         }
@@ -313,6 +355,8 @@ struct LangfuseInput {
     public_key: Option<String>,
     secret_key: Option<SecretString>,
     tls: TlsOptions,
+    content_policy: Option<ContentPolicy>,
+    max_attribute_length: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -322,6 +366,10 @@ struct InstanaInput {
     api_key: Option<Sourced<SecretString>>,
     host: Option<String>,
     tls: TlsOptions,
+    content_policy: Option<ContentPolicy>,
+    max_attribute_length: Option<usize>,
+    metrics_enabled: Option<bool>,
+    metrics_interval: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -406,6 +454,18 @@ impl BridgeConfigBuilder {
         self
     }
 
+    /// What Langfuse receives of prompt and completion content (default `full`).
+    pub fn langfuse_content_policy(mut self, policy: ContentPolicy) -> Self {
+        self.langfuse.content_policy = Some(policy);
+        self
+    }
+
+    /// Bound, in bytes, on every string attribute sent to Langfuse (default 16 KiB).
+    pub fn langfuse_max_attribute_length(mut self, bytes: usize) -> Self {
+        self.langfuse.max_attribute_length = Some(bytes);
+        self
+    }
+
     /// Turns Langfuse off even if the environment enables it.
     pub fn disable_langfuse(mut self) -> Self {
         self.langfuse.enabled = Some(Sourced::new(false, "OTEL_EXPORTER_LANGFUSE_ENABLED"));
@@ -437,6 +497,30 @@ impl BridgeConfigBuilder {
     /// Instana TLS options.
     pub fn instana_tls(mut self, tls: TlsOptions) -> Self {
         self.instana.tls = tls;
+        self
+    }
+
+    /// What Instana receives of prompt and completion content (default `drop`).
+    pub fn instana_content_policy(mut self, policy: ContentPolicy) -> Self {
+        self.instana.content_policy = Some(policy);
+        self
+    }
+
+    /// Bound, in bytes, on every string attribute sent to Instana (default 16 KiB).
+    pub fn instana_max_attribute_length(mut self, bytes: usize) -> Self {
+        self.instana.max_attribute_length = Some(bytes);
+        self
+    }
+
+    /// Exports the GenAI metrics to Instana (default on when Instana is enabled).
+    pub fn instana_metrics(mut self, enabled: bool) -> Self {
+        self.instana.metrics_enabled = Some(enabled);
+        self
+    }
+
+    /// Time between two exports of the GenAI metrics to Instana (default 60 s).
+    pub fn instana_metrics_interval(mut self, interval: Duration) -> Self {
+        self.instana.metrics_interval = Some(interval);
         self
     }
 
@@ -689,12 +773,18 @@ impl BridgeConfigBuilder {
             "Langfuse",
             warnings,
         );
+        let content = self.content(
+            input.content_policy.unwrap_or(ContentPolicy::Full),
+            input.max_attribute_length,
+            "LANGFUSE_MAX_ATTRIBUTE_LENGTH",
+        );
         Some(LangfuseSettings {
             name: "langfuse".to_owned(),
             endpoint: endpoint?,
             public_key: public_key?,
             secret_key: secret_key?,
             tls,
+            content,
         })
     }
 
@@ -736,6 +826,21 @@ impl BridgeConfigBuilder {
             "Instana",
             warnings,
         );
+        let content = self.content(
+            input.content_policy.unwrap_or(ContentPolicy::Drop),
+            input.max_attribute_length,
+            "INSTANA_MAX_ATTRIBUTE_LENGTH",
+        );
+        let export_interval = input
+            .metrics_interval
+            .unwrap_or(DEFAULT_METRICS_EXPORT_INTERVAL);
+        if export_interval.is_zero() {
+            self.problem(
+                "INSTANA_METRICS_EXPORT_INTERVAL",
+                "must be longer than zero",
+                "use a duration such as 30s or 60s",
+            );
+        }
         Some(InstanaSettings {
             name: "instana".to_owned(),
             endpoint: endpoint?,
@@ -743,7 +848,33 @@ impl BridgeConfigBuilder {
             api_key: api_key.map(|k| k.value),
             host: input.host.clone().filter(|h| !h.trim().is_empty()),
             tls,
+            content,
+            metrics: InstanaMetricsSettings {
+                enabled: input.metrics_enabled.unwrap_or(true),
+                export_interval,
+            },
         })
+    }
+
+    fn content(
+        &mut self,
+        policy: ContentPolicy,
+        max_attribute_length: Option<usize>,
+        variable: &str,
+    ) -> ContentSettings {
+        let mut content = ContentSettings::new(policy);
+        if let Some(bytes) = max_attribute_length {
+            if bytes < MIN_MAX_ATTRIBUTE_LENGTH {
+                self.problem(
+                    variable,
+                    format!("{bytes} bytes is below the minimum of {MIN_MAX_ATTRIBUTE_LENGTH}"),
+                    "use a size such as 16KiB (the default) or 64KiB",
+                );
+            } else {
+                content.max_attribute_length = bytes;
+            }
+        }
+        content
     }
 
     fn build_otlp(&mut self, warnings: &mut Vec<String>) -> Option<OtlpSettings> {

@@ -95,6 +95,15 @@ pub(crate) fn parse_bytes(raw: &str) -> Result<usize, Invalid> {
     }
 }
 
+pub(crate) fn parse_content_policy(raw: &str) -> Result<crate::content::ContentPolicy, Invalid> {
+    raw.parse().map_err(|_| {
+        Invalid::new(
+            format!("{raw:?} is not a content policy"),
+            "use full, truncate, hash or drop",
+        )
+    })
+}
+
 pub(crate) fn parse_sample_rate(raw: &str) -> Result<f64, Invalid> {
     let rate: f64 = raw.trim().parse().map_err(|_| {
         Invalid::new(

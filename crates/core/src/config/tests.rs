@@ -378,3 +378,122 @@ fn a_missing_explicit_dotenv_file_is_a_configuration_error() {
     .unwrap_err();
     assert!(e.names("TELEMETRY_DOTENV_PATH"), "{e}");
 }
+
+#[test]
+fn content_policies_default_to_full_for_langfuse_and_drop_for_instana() {
+    let config = from_vars(&[
+        ("LANGFUSE_PUBLIC_KEY", "pk"),
+        ("LANGFUSE_SECRET_KEY", "sk"),
+        ("INSTANA_ENDPOINT", "http://localhost:4318"),
+    ])
+    .unwrap();
+    let lf = config.langfuse.unwrap().content;
+    let inst = config.instana.unwrap();
+    assert_eq!(lf.policy, crate::content::ContentPolicy::Full);
+    assert_eq!(lf.max_attribute_length, 16 * 1024);
+    assert_eq!(inst.content.policy, crate::content::ContentPolicy::Drop);
+    assert_eq!(inst.content.max_attribute_length, 16 * 1024);
+    assert!(inst.metrics.enabled);
+    assert_eq!(inst.metrics.export_interval, Duration::from_secs(60));
+    assert_eq!(
+        inst.metrics_url().as_str(),
+        "http://localhost:4318/v1/metrics"
+    );
+}
+
+#[test]
+fn content_policy_and_attribute_length_are_read_per_destination() {
+    let config = from_vars(&[
+        ("LANGFUSE_PUBLIC_KEY", "pk"),
+        ("LANGFUSE_SECRET_KEY", "sk"),
+        ("LANGFUSE_CONTENT_POLICY", "truncate"),
+        ("LANGFUSE_MAX_ATTRIBUTE_LENGTH", "64KiB"),
+        ("INSTANA_ENDPOINT", "http://localhost:4318"),
+        ("INSTANA_CONTENT_POLICY", "HASH"),
+        ("INSTANA_MAX_ATTRIBUTE_LENGTH", "4096"),
+        ("INSTANA_METRICS_ENABLED", "false"),
+        ("OTEL_METRIC_EXPORT_INTERVAL", "15000"),
+    ])
+    .unwrap();
+    let lf = config.langfuse.unwrap().content;
+    assert_eq!(lf.policy, crate::content::ContentPolicy::Truncate);
+    assert_eq!(lf.max_attribute_length, 64 * 1024);
+    let inst = config.instana.unwrap();
+    assert_eq!(inst.content.policy, crate::content::ContentPolicy::Hash);
+    assert_eq!(inst.content.max_attribute_length, 4096);
+    assert!(!inst.metrics.enabled);
+    assert_eq!(inst.metrics.export_interval, Duration::from_secs(15));
+}
+
+#[test]
+fn an_unknown_content_policy_names_the_variable_and_the_choices() {
+    let e = err(&[
+        ("LANGFUSE_PUBLIC_KEY", "pk"),
+        ("LANGFUSE_SECRET_KEY", "sk"),
+        ("LANGFUSE_CONTENT_POLICY", "redact"),
+        ("INSTANA_ENDPOINT", "http://localhost:4318"),
+        ("INSTANA_CONTENT_POLICY", "sometimes"),
+    ]);
+    assert!(e.names("LANGFUSE_CONTENT_POLICY"), "{e}");
+    assert!(e.names("INSTANA_CONTENT_POLICY"), "{e}");
+    assert!(
+        e.to_string().contains("full, truncate, hash or drop"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_too_small_or_unreadable_attribute_length_names_its_variable() {
+    let e = err(&[
+        ("LANGFUSE_PUBLIC_KEY", "pk"),
+        ("LANGFUSE_SECRET_KEY", "sk"),
+        ("LANGFUSE_MAX_ATTRIBUTE_LENGTH", "10"),
+        ("INSTANA_ENDPOINT", "http://localhost:4318"),
+        ("INSTANA_MAX_ATTRIBUTE_LENGTH", "lots"),
+        ("INSTANA_METRICS_EXPORT_INTERVAL", "a while"),
+    ]);
+    assert!(e.names("LANGFUSE_MAX_ATTRIBUTE_LENGTH"), "{e}");
+    assert!(e.names("INSTANA_MAX_ATTRIBUTE_LENGTH"), "{e}");
+    assert!(e.names("INSTANA_METRICS_EXPORT_INTERVAL"), "{e}");
+}
+
+#[test]
+fn the_builder_sets_content_and_metrics_options() {
+    let config = BridgeConfig::builder()
+        .langfuse("pk", "sk")
+        .langfuse_content_policy(crate::content::ContentPolicy::Drop)
+        .langfuse_max_attribute_length(1024)
+        .instana("http://127.0.0.1:4318")
+        .instana_content_policy(crate::content::ContentPolicy::Truncate)
+        .instana_metrics_interval(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    assert_eq!(
+        config.langfuse.unwrap().content,
+        crate::content::ContentSettings::new(crate::content::ContentPolicy::Drop)
+            .with_max_attribute_length(1024)
+    );
+    let inst = config.instana.unwrap();
+    assert_eq!(inst.content.policy, crate::content::ContentPolicy::Truncate);
+    assert_eq!(inst.metrics.export_interval, Duration::from_secs(5));
+    let e = BridgeConfig::builder()
+        .instana("http://127.0.0.1:4318")
+        .instana_metrics_interval(Duration::ZERO)
+        .build()
+        .unwrap_err();
+    assert!(e.names("INSTANA_METRICS_EXPORT_INTERVAL"), "{e}");
+}
+
+#[test]
+fn every_new_destination_variable_is_listed() {
+    for var in [
+        "LANGFUSE_CONTENT_POLICY",
+        "LANGFUSE_MAX_ATTRIBUTE_LENGTH",
+        "INSTANA_CONTENT_POLICY",
+        "INSTANA_MAX_ATTRIBUTE_LENGTH",
+        "INSTANA_METRICS_ENABLED",
+        "INSTANA_METRICS_EXPORT_INTERVAL",
+    ] {
+        assert!(ENV_VARIABLES.iter().any(|(name, _)| *name == var), "{var}");
+    }
+}

@@ -406,7 +406,7 @@ impl Pipeline {
             .iter()
             .flat_map(|l| l.stats.recent_failures(&l.name))
             .collect();
-        all.sort_by(|a, b| b.at_unix_ms.cmp(&a.at_unix_ms));
+        all.sort_by_key(|f| std::cmp::Reverse(f.at_unix_ms));
         all.truncate(limit);
         all
     }
