@@ -208,7 +208,7 @@ fn side_by_side(langfuse: &ReceivedSpan, instana: Option<&ReceivedSpan>) {
     };
     let left = show(langfuse);
     let right = instana.map(show).unwrap_or_default();
-    println!("   {:<64} | {}", "LANGFUSE VIEW", "INSTANA VIEW");
+    println!("   {:<64} | INSTANA VIEW", "LANGFUSE VIEW");
     println!("   {:-<64}-+-{:-<64}", "", "");
     for i in 0..left.len().max(right.len()) {
         println!(
