@@ -118,9 +118,12 @@ impl HttpTransport {
 
     /// POSTs one body and classifies the answer.
     pub fn send(&self, batch: &EncodedBatch) -> SendFuture {
+        self.post(body_of(batch), batch.gzip)
+    }
+
+    /// POSTs any OTLP protobuf body (traces, metrics) and classifies the answer.
+    pub fn post(&self, body: bytes::Bytes, gzip: bool) -> SendFuture {
         let inner = Arc::clone(&self.inner);
-        let body = body_of(batch);
-        let gzip = batch.gzip;
         Box::pin(async move {
             let mut request = inner
                 .client

@@ -1,16 +1,14 @@
 //! The push exporter behind [`InstanaMetrics`](super::InstanaMetrics): encodes the SDK's
 //! metrics with `opentelemetry-proto` and POSTs them to `/v1/metrics` through core's transport.
 
-use std::io::Write;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use flate2::Compression;
-use flate2::write::GzEncoder;
+use genai_telemetry_core::ExportOutcome;
 use genai_telemetry_core::destination::HttpTransport;
-use genai_telemetry_core::{EncodedBatch, ExportOutcome};
+use genai_telemetry_core::destination::gzip;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::metrics::Temporality;
@@ -95,13 +93,6 @@ impl OtlpMetricExporter {
     }
 }
 
-fn gzip(raw: &[u8]) -> Vec<u8> {
-    let mut encoder = GzEncoder::new(Vec::with_capacity(raw.len() / 3), Compression::fast());
-    // Writing into a Vec cannot fail.
-    let _ = encoder.write_all(raw);
-    encoder.finish().unwrap_or_default()
-}
-
 impl PushMetricExporter for OtlpMetricExporter {
     async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
         if self.shut_down.load(Ordering::Relaxed) {
@@ -111,14 +102,7 @@ impl PushMetricExporter for OtlpMetricExporter {
             return Err(OTelSdkError::AlreadyShutdown);
         };
         let raw = ExportMetricsServiceRequest::from(metrics).encode_to_vec();
-        let batch = EncodedBatch {
-            body: Bytes::from(gzip(&raw)),
-            gzip: true,
-            span_count: 0,
-            raw_len: raw.len(),
-            traces: Vec::new().into(),
-        };
-        let send = self.transport.send(&batch);
+        let send = self.transport.post(Bytes::from(gzip(&raw)), true);
         let outcome = match runtime.spawn(send).await {
             Ok(outcome) => outcome,
             Err(e) => return Err(self.record_failure(format!("metrics export task: {e}"))),
