@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's developer tasks as ordinary Rust (no shell scripts).
 //!
-//! - `cargo xtask test`: the whole test suite, including what it needs installed first.
+//! - `cargo xtask test`: the whole test suite, including what it needs installed first (a
+//!   pinned LiteLLM proxy from PyPI for the end-to-end test against a real proxy).
 //! - `cargo xtask ci`: formatting check, clippy with warnings denied, then `test`.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a CLI: printing is its job
@@ -9,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
+
+mod litellm;
 
 const USAGE: &str = "\
 usage: cargo xtask <task>
@@ -92,6 +95,13 @@ fn clippy(root: &Path) -> Result<()> {
 }
 
 fn test(root: &Path) -> Result<()> {
+    // Install first, so a missing Python or PyPI fails fast and before an hour of building.
+    let litellm = litellm::ensure_litellm(root)?;
+    run(
+        litellm::proxy_test_command(root, &litellm, &jobs()),
+        "end-to-end test against a real LiteLLM proxy",
+    )?;
+    // The whole suite last: its closing line is what CI reads.
     let mut cmd = cargo(root);
     cmd.args(["test", "--workspace", "--all-features", "-j", &jobs()]);
     run(cmd, "cargo test --workspace --all-features")

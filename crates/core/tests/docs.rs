@@ -11,5 +11,8 @@ fn every_environment_variable_is_documented_in_the_configuration_reference() {
         .map(|(name, _)| *name)
         .filter(|name| !doc.contains(&format!("`{name}`")))
         .collect();
-    assert!(missing.is_empty(), "undocumented in docs/configuration.md: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "undocumented in docs/configuration.md: {missing:?}"
+    );
 }

@@ -534,3 +534,38 @@ fn traceparent_carries_the_llm_span_ids() {
         format!("00-{}-{}-01", sc.trace_id(), sc.span_id())
     );
 }
+
+#[tokio::test]
+async fn a_failing_tool_span_records_the_error_and_nests_the_llm_call_made_inside_it() {
+    let h = Harness::new(false);
+    let i = h.instrumentation.clone();
+    let result: Result<(), std::io::Error> = i
+        .tool("get_weather")
+        .call_id("call_1")
+        .run_fallible(async {
+            tokio::task::yield_now().await;
+            i.start_call(chat_request("gpt-4o")).end();
+            Err(std::io::Error::other("weather service down"))
+        })
+        .await;
+    assert!(result.is_err());
+    let spans = h.spans();
+    let tool = spans
+        .iter()
+        .find(|s| s.name == "execute_tool get_weather")
+        .unwrap();
+    let llm = spans.iter().find(|s| s.name == "chat gpt-4o").unwrap();
+    assert_eq!(llm.parent_span_id, tool.span_context.span_id());
+    assert_eq!(tool.span_kind, SpanKind::Internal);
+    assert_eq!(
+        string(tool, attr::TOOL_NAME).as_deref(),
+        Some("get_weather")
+    );
+    assert_eq!(string(tool, attr::TOOL_CALL_ID).as_deref(), Some("call_1"));
+    assert_eq!(
+        string(tool, attr::OPERATION_NAME).as_deref(),
+        Some("execute_tool")
+    );
+    assert_eq!(string(tool, attr::ERROR_TYPE).as_deref(), Some("Error"));
+    assert_eq!(tool.status, Status::error("weather service down"));
+}

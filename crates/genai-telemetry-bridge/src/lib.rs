@@ -31,6 +31,21 @@ pub use genai_telemetry_langfuse as langfuse;
 #[cfg(feature = "instana")]
 pub use genai_telemetry_instana as instana;
 
+/// Tower layer for async-openai.
+#[cfg(feature = "otel-openai")]
+pub use genai_telemetry_openai as openai;
+
+/// Interceptor for aws-sdk-bedrockruntime.
+#[cfg(feature = "otel-bedrock")]
+pub use genai_telemetry_bedrock as bedrock;
+
+/// Tower layer and reqwest middleware for a LiteLLM proxy.
+#[cfg(feature = "otel-litellm")]
+pub use genai_telemetry_litellm as litellm;
+
+/// The GenAI call recorder, workflow spans, pricing and semantic-convention keys.
+pub use genai_telemetry_core::genai;
+
 pub use genai_telemetry_core::{
     BreakerSettings, BreakerState, BridgeConfig, BridgeConfigBuilder, BridgeError, BridgeStats,
     ConfigError, ConfigProblem, Destination, DestinationSnapshot, DropReason, FlushReport,

@@ -48,16 +48,23 @@ fn variables_from_the_original_design_send_one_trace_to_both_back_ends() {
         .install_global(false)
         .build()
         .unwrap();
-    assert_eq!(telemetry.pipeline().destination_names(), ["langfuse", "instana"]);
+    assert_eq!(
+        telemetry.pipeline().destination_names(),
+        ["langfuse", "instana"]
+    );
 
     instana.faults().set_outage(true);
     let tracer = telemetry.tracer("test");
     tracer.in_span("invoke_agent support", |cx| {
-        cx.span().set_attribute(KeyValue::new("gen_ai.operation.name", "invoke_agent"));
+        cx.span()
+            .set_attribute(KeyValue::new("gen_ai.operation.name", "invoke_agent"));
         tracer.in_span("chat gpt-4o", |cx| {
-            cx.span().set_attribute(KeyValue::new("gen_ai.operation.name", "chat"));
-            cx.span().set_attribute(KeyValue::new("gen_ai.request.model", "gpt-4o"));
-            cx.span().set_attribute(KeyValue::new("gen_ai.usage.input_tokens", 10_i64));
+            cx.span()
+                .set_attribute(KeyValue::new("gen_ai.operation.name", "chat"));
+            cx.span()
+                .set_attribute(KeyValue::new("gen_ai.request.model", "gpt-4o"));
+            cx.span()
+                .set_attribute(KeyValue::new("gen_ai.usage.input_tokens", 10_i64));
         });
     });
     assert!(
@@ -69,17 +76,32 @@ fn variables_from_the_original_design_send_one_trace_to_both_back_ends() {
     let report = telemetry.shutdown(Duration::from_secs(10));
     assert!(report.complete, "{report:?}");
     assert_eq!(langfuse.unique_span_ids(), instana.unique_span_ids());
-    assert_eq!(langfuse.stats().rejected_requests, 0, "auth and headers accepted");
+    assert_eq!(
+        langfuse.stats().rejected_requests,
+        0,
+        "auth and headers accepted"
+    );
 
-    let lf = langfuse.spans().into_iter().find(|s| s.name == "chat gpt-4o").unwrap();
-    assert_eq!(lf.string_attribute("langfuse.observation.type"), Some("generation"));
+    let lf = langfuse
+        .spans()
+        .into_iter()
+        .find(|s| s.name == "chat gpt-4o")
+        .unwrap();
+    assert_eq!(
+        lf.string_attribute("langfuse.observation.type"),
+        Some("generation")
+    );
     // Langfuse reads the environment from span attributes, then from the resource.
     let environment = lf
         .resource_attribute("deployment.environment.name")
         .and_then(|v| v.value.as_ref())
         .map(|v| format!("{v:?}"));
     assert_eq!(environment.as_deref(), Some(r#"StringValue("production")"#));
-    let inst = instana.spans().into_iter().find(|s| s.name == "chat gpt-4o").unwrap();
+    let inst = instana
+        .spans()
+        .into_iter()
+        .find(|s| s.name == "chat gpt-4o")
+        .unwrap();
     assert_eq!(inst.string_attribute("llm.request.type"), Some("chat"));
     assert!(inst.string_attribute("langfuse.observation.type").is_none());
 }

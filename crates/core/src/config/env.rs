@@ -12,6 +12,18 @@ use super::{BridgeConfigBuilder, Sourced};
 /// Every variable the bridge reads, with its meaning (the configuration reference in
 /// `docs/configuration.md` is written from the same list).
 pub const ENV_VARIABLES: &[(&str, &str)] = &[
+    (
+        "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
+        "record prompts and completions on LLM spans (default false)",
+    ),
+    (
+        "GENAI_PRICING_FILE",
+        "JSON prices overriding and extending the bundled table",
+    ),
+    (
+        "TELEMETRY_DIAGNOSTICS_TOKEN",
+        "bearer token for the diagnostics router's content and mutating endpoints",
+    ),
     ("OTEL_SERVICE_NAME", "service.name"),
     ("OTEL_SERVICE_VERSION", "service.version"),
     (

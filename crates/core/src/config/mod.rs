@@ -3,7 +3,7 @@
 //! names the variable, the problem and the fix for each mistake.
 
 mod env;
-mod parse;
+pub(crate) mod parse;
 
 use std::path::PathBuf;
 use std::time::Duration;

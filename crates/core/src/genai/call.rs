@@ -184,6 +184,10 @@ pub struct GenAiResponse {
     pub usage: TokenUsage,
     /// Cost reported by the provider or proxy.
     pub reported_cost: Option<ReportedCost>,
+    /// The model to price the call with when it is neither the response nor the request
+    /// model (a proxy's model alias resolved to a real model, e.g. LiteLLM's
+    /// `x-litellm-model-name`). Tried first.
+    pub pricing_model: Option<String>,
     /// Provider-specific attributes (`openai.response.system_fingerprint`, …).
     pub attributes: Vec<KeyValue>,
     /// Opt-in content: `gen_ai.output.messages`.
@@ -205,6 +209,9 @@ impl GenAiResponse {
         self.usage.merge(other.usage);
         if other.reported_cost.is_some() {
             self.reported_cost = other.reported_cost;
+        }
+        if other.pricing_model.is_some() {
+            self.pricing_model = other.pricing_model;
         }
         self.attributes.extend(other.attributes);
         if !other.output_messages.is_empty() {
@@ -491,16 +498,15 @@ impl GenAiCall {
             Some(reported) => Some(CostAttributes::from_reported(reported)),
             None => {
                 let pricing = instrumentation.pricing();
-                response
-                    .model
-                    .as_deref()
-                    .and_then(|m| pricing.cost(m, &response.usage))
-                    .or_else(|| {
-                        request_model
-                            .as_deref()
-                            .and_then(|m| pricing.cost(m, &response.usage))
-                    })
-                    .map(|c| CostAttributes::from_breakdown(&c))
+                [
+                    response.pricing_model.as_deref(),
+                    response.model.as_deref(),
+                    request_model.as_deref(),
+                ]
+                .into_iter()
+                .flatten()
+                .find_map(|m| pricing.cost(m, &response.usage))
+                .map(|c| CostAttributes::from_breakdown(&c))
             }
         };
 

@@ -85,7 +85,7 @@ impl GenAiInstrumentation {
     /// plus `GENAI_PRICING_FILE`. Fails only on an unreadable or invalid pricing file.
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Self::builder()
-            .capture_content(capture_content_from_env())
+            .capture_content(capture_content_from_env()?)
             .pricing(PricingTable::from_env()?)
             .build())
     }
@@ -124,17 +124,23 @@ impl GenAiInstrumentation {
     }
 }
 
-/// Reads `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`: `true`, `1`, `yes` or `on`
-/// (any case) turn capture on; anything else, or unset, leaves it off.
-pub fn capture_content_from_env() -> bool {
-    std::env::var(env::CAPTURE_MESSAGE_CONTENT)
-        .map(|v| {
-            matches!(
-                v.trim().to_ascii_lowercase().as_str(),
-                "true" | "1" | "yes" | "on"
-            )
-        })
-        .unwrap_or(false)
+/// Reads `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`: unset or empty leaves capture
+/// off; a boolean (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`) sets it; anything else is
+/// a configuration error naming the variable (a typo must not silently decide whether
+/// prompts are recorded).
+pub fn capture_content_from_env() -> Result<bool, ConfigError> {
+    match std::env::var(env::CAPTURE_MESSAGE_CONTENT) {
+        Ok(raw) if !raw.trim().is_empty() => {
+            crate::config::parse::parse_bool(&raw).map_err(|e| ConfigError {
+                problems: vec![crate::error::ConfigProblem {
+                    variable: env::CAPTURE_MESSAGE_CONTENT.to_owned(),
+                    problem: e.problem,
+                    fix: e.fix,
+                }],
+            })
+        }
+        _ => Ok(false),
+    }
 }
 
 enum MeterChoice {

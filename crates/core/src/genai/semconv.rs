@@ -143,6 +143,8 @@ pub mod litellm {
     pub const CALL_ID: &str = "litellm.call_id";
     /// `litellm.model_id` from `x-litellm-model-id` (the deployment).
     pub const MODEL_ID: &str = "litellm.model_id";
+    /// `litellm.model_name` from `x-litellm-model-name` (the provider model behind it).
+    pub const MODEL_NAME: &str = "litellm.model_name";
     /// `litellm.model_group` from `x-litellm-model-group` (the public model name).
     pub const MODEL_GROUP: &str = "litellm.model_group";
     /// `litellm.model_api_base` from `x-litellm-model-api-base`.

@@ -223,6 +223,22 @@ impl OpenAiCompatCall {
     }
 }
 
+/// `error.type` of a transport failure reported by reqwest: `timeout`,
+/// `connection_error`, `redirect_error`, `request_error` or `http_error`.
+pub fn reqwest_error_type(error: &reqwest::Error) -> &'static str {
+    if error.is_timeout() {
+        "timeout"
+    } else if error.is_connect() {
+        "connection_error"
+    } else if error.is_redirect() {
+        "redirect_error"
+    } else if error.is_request() {
+        "request_error"
+    } else {
+        "http_error"
+    }
+}
+
 fn is_event_stream(headers: &HeaderMap) -> bool {
     headers
         .get(http::header::CONTENT_TYPE)

@@ -8,5 +8,7 @@ pub mod request;
 pub mod response;
 pub mod sse;
 
-pub use exchange::{OpenAiCompatCall, OpenAiCompatConfig, ResponseHeaderHook, ResponseObserver};
+pub use exchange::{
+    OpenAiCompatCall, OpenAiCompatConfig, ResponseHeaderHook, ResponseObserver, reqwest_error_type,
+};
 pub use request::Endpoint;
