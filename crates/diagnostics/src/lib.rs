@@ -38,6 +38,8 @@ mod probe;
 mod router;
 mod settings;
 
+/// The axum the router is built with (name `axum::Router` without depending on axum).
+pub use axum;
 pub use probe::Reachability;
 pub use router::{DEFAULT_FAILURE_LIMIT, DEFAULT_TRACE_LIMIT, Diagnostics, MAX_FLUSH_TIMEOUT};
 pub use settings::{

@@ -15,7 +15,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// The last probe of one destination.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Reachability {
-    /// True when the TCP connect succeeded; `None` before the first probe finished.
+    /// True when the TCP connect succeeded; `None` before the first probe finished, or when
+    /// the endpoint is not a URL with a host (a custom destination).
     pub reachable: Option<bool>,
     /// `host:port` probed.
     pub target: String,
@@ -182,7 +183,16 @@ pub(crate) async fn probe(endpoint: &str) -> Reachability {
     };
     let target = match target_of(endpoint) {
         Ok(t) => t,
-        Err(e) => return failed(endpoint.to_owned(), e),
+        // A custom destination may name something other than a URL: nothing to probe.
+        Err(e) => {
+            return Reachability {
+                reachable: None,
+                target: endpoint.to_owned(),
+                checked_at_unix_ms: Some(now_unix_ms()),
+                connect_ms: None,
+                error: Some(format!("not probed: {e}")),
+            };
+        }
     };
     let lookup = tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::lookup_host(target.clone()));
     let addrs: Vec<SocketAddr> = match lookup.await {
@@ -208,4 +218,36 @@ pub(crate) async fn probe(endpoint: &str) -> Reachability {
         }
     }
     failed(target, last_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_endpoint_that_is_not_a_url_is_not_probed() {
+        let r = probe("stdout").await;
+        assert_eq!(r.reachable, None);
+        assert!(r.error.is_some_and(|e| e.starts_with("not probed")));
+    }
+
+    #[tokio::test]
+    async fn a_listening_port_is_reachable() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let r = probe(&format!("http://127.0.0.1:{port}/v1/traces")).await;
+        assert_eq!(r.reachable, Some(true), "{r:?}");
+        assert_eq!(r.target, format!("127.0.0.1:{port}"));
+    }
+
+    #[test]
+    fn default_ports_come_from_the_scheme() {
+        assert_eq!(
+            target_of("https://cloud.langfuse.com/api").as_deref(),
+            Ok("cloud.langfuse.com:443")
+        );
+        assert_eq!(target_of("http://[::1]:4318").as_deref(), Ok("[::1]:4318"));
+    }
 }

@@ -255,6 +255,13 @@ fn limit(params: &HashMap<String, String>, default: usize, max: usize) -> Result
     }
 }
 
+/// Adds `"note"` to a JSON object when there is something to say.
+fn with_note(body: &mut Value, note: Option<&str>) {
+    if let (Value::Object(map), Some(note)) = (body, note) {
+        map.insert("note".to_owned(), note.into());
+    }
+}
+
 fn unix_ms_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -500,12 +507,13 @@ async fn exported_traces(
     let capacity = d.inner.pipeline.settings().recent_traces;
     let n = limit(&params, DEFAULT_TRACE_LIMIT, capacity)?;
     let traces = d.inner.pipeline.recent_traces(n);
-    Ok(json_response(json!({
+    let mut body = json!({
         "capacity": capacity,
         "returned": traces.len(),
         "traces": traces,
-        "note": ledger_note(&d),
-    })))
+    });
+    with_note(&mut body, ledger_note(&d));
+    Ok(json_response(body))
 }
 
 /// Parses the id and finds the trace, or explains why not.
@@ -734,14 +742,18 @@ async fn sampling(State(d): State<Diagnostics>) -> Response {
         let total = c.kept + c.dropped;
         (total > 0).then(|| c.kept as f64 / total as f64)
     });
-    json_response(json!({
+    let mut body = json!({
         "rate": rate,
         "strategy": strategy,
         "kept": counts.map(|c| c.kept),
         "dropped": counts.map(|c| c.dropped),
         "kept_ratio": kept_ratio,
-        "note": counts.is_none().then_some(
-            "decisions are not counted: the diagnostics were built without the tracer provider's CountingSampler"
+    });
+    with_note(
+        &mut body,
+        counts.is_none().then_some(
+            "decisions are not counted: the diagnostics were built without the tracer provider's CountingSampler",
         ),
-    }))
+    );
+    json_response(body)
 }

@@ -43,6 +43,10 @@ pub use genai_telemetry_bedrock as bedrock;
 #[cfg(feature = "otel-litellm")]
 pub use genai_telemetry_litellm as litellm;
 
+/// The diagnostics router and the `doctor` checks.
+#[cfg(feature = "diagnostics")]
+pub use genai_telemetry_diagnostics as diagnostics;
+
 /// The GenAI call recorder, workflow spans, pricing and semantic-convention keys.
 pub use genai_telemetry_core::genai;
 

@@ -221,6 +221,33 @@ impl TelemetryManager {
     }
 }
 
+#[cfg(feature = "diagnostics")]
+impl TelemetryManager {
+    /// The diagnostics router, configured from the environment (`TELEMETRY_DIAGNOSTICS_TOKEN`,
+    /// `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`, ...). Mount it under a prefix:
+    /// `Router::new().nest("/telemetry", telemetry.diagnostics_router()?)`.
+    pub fn diagnostics_router(
+        &self,
+    ) -> Result<genai_telemetry_diagnostics::axum::Router, genai_telemetry_core::ConfigError> {
+        Ok(self
+            .diagnostics(genai_telemetry_diagnostics::DiagnosticsSettings::from_env()?)
+            .router())
+    }
+
+    /// Diagnostics with explicit settings (sampling counts included).
+    pub fn diagnostics(
+        &self,
+        settings: genai_telemetry_diagnostics::DiagnosticsSettings,
+    ) -> genai_telemetry_diagnostics::Diagnostics {
+        genai_telemetry_diagnostics::Diagnostics::new(
+            self.pipeline.clone(),
+            self.config.clone(),
+            Some(self.sampler.clone()),
+            settings,
+        )
+    }
+}
+
 impl Drop for TelemetryManager {
     fn drop(&mut self) {
         if !self.shut_down.swap(true, Ordering::SeqCst) {

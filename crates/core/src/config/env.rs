@@ -24,6 +24,10 @@ pub const ENV_VARIABLES: &[(&str, &str)] = &[
         "TELEMETRY_DIAGNOSTICS_TOKEN",
         "bearer token for the diagnostics router's content and mutating endpoints",
     ),
+    (
+        "TELEMETRY_DIAGNOSTICS_PROBE_INTERVAL",
+        "how often the diagnostics health check probes each destination (default 30s)",
+    ),
     ("OTEL_SERVICE_NAME", "service.name"),
     ("OTEL_SERVICE_VERSION", "service.version"),
     (

@@ -205,6 +205,26 @@ struct Counts {
     dropped: u64,
 }
 
+impl Counts {
+    fn apply(&mut self, n: u64, mark: Mark) {
+        match mark {
+            Mark::Delivered { was_held } => {
+                if was_held {
+                    self.held = self.held.saturating_sub(n);
+                }
+                self.delivered += n;
+            }
+            Mark::Held => self.held += n,
+            Mark::Dropped { was_held } => {
+                if was_held {
+                    self.held = self.held.saturating_sub(n);
+                }
+                self.dropped += n;
+            }
+        }
+    }
+}
+
 #[derive(Debug)]
 struct TraceEntry {
     spans: Vec<SpanRecord>,
@@ -217,6 +237,10 @@ struct LedgerState {
     traces: HashMap<[u8; 16], TraceEntry>,
     order: VecDeque<[u8; 16]>,
     usage: BTreeMap<(String, String, String), GenAiUsage>,
+    /// Marks that arrived before the ledger task recorded their trace (a worker can deliver
+    /// a batch before the ledger's own queue is read); applied when the trace appears.
+    early: HashMap<[u8; 16], Vec<(usize, u32, Mark)>>,
+    early_order: VecDeque<[u8; 16]>,
 }
 
 /// What the workers report about a batch's traces.
@@ -275,12 +299,20 @@ impl TraceLedger {
             update_usage(&mut state.usage, &record);
             if !state.traces.contains_key(&trace_id) {
                 state.order.push_back(trace_id);
+                let mut delivery = vec![Counts::default(); self.destinations.len()];
+                if let Some(marks) = state.early.remove(&trace_id) {
+                    for (destination, n, mark) in marks {
+                        if let Some(c) = delivery.get_mut(destination) {
+                            c.apply(u64::from(n), mark);
+                        }
+                    }
+                }
                 state.traces.insert(
                     trace_id,
                     TraceEntry {
                         spans: Vec::new(),
                         span_count: 0,
-                        delivery: vec![Counts::default(); self.destinations.len()],
+                        delivery,
                     },
                 );
                 while state.order.len() > self.capacity {
@@ -301,28 +333,27 @@ impl TraceLedger {
     pub(crate) fn mark(&self, destination: usize, traces: &[([u8; 16], u32)], mark: Mark) {
         let mut state = self.lock();
         for (trace_id, n) in traces {
-            let Some(entry) = state.traces.get_mut(trace_id) else {
-                continue;
-            };
-            let Some(c) = entry.delivery.get_mut(destination) else {
-                continue;
-            };
-            let n = u64::from(*n);
-            match mark {
-                Mark::Delivered { was_held } => {
-                    if was_held {
-                        c.held = c.held.saturating_sub(n);
-                    }
-                    c.delivered += n;
+            if let Some(entry) = state.traces.get_mut(trace_id) {
+                if let Some(c) = entry.delivery.get_mut(destination) {
+                    c.apply(u64::from(*n), mark);
                 }
-                Mark::Held => c.held += n,
-                Mark::Dropped { was_held } => {
-                    if was_held {
-                        c.held = c.held.saturating_sub(n);
+                continue;
+            }
+            if !state.early.contains_key(trace_id) {
+                state.early_order.push_back(*trace_id);
+                // Bounded like the ledger itself: marks of traces never recorded (the ledger
+                // queue was full) age out.
+                while state.early_order.len() > self.capacity {
+                    if let Some(old) = state.early_order.pop_front() {
+                        state.early.remove(&old);
                     }
-                    c.dropped += n;
                 }
             }
+            state
+                .early
+                .entry(*trace_id)
+                .or_default()
+                .push((destination, *n, mark));
         }
     }
 
@@ -537,6 +568,53 @@ mod tests {
         }
         assert_eq!(h.counts, vec![2, 2, 1]);
         assert_eq!(h.count, 5);
+    }
+
+    fn span(trace: u128, span: u64) -> std::sync::Arc<SpanData> {
+        use opentelemetry::trace::{SpanContext, SpanKind, TraceFlags, TraceId, TraceState};
+        let now = SystemTime::now();
+        std::sync::Arc::new(SpanData {
+            span_context: SpanContext::new(
+                TraceId::from(trace),
+                SpanId::from(span),
+                TraceFlags::SAMPLED,
+                false,
+                TraceState::default(),
+            ),
+            parent_span_id: SpanId::INVALID,
+            parent_span_is_remote: false,
+            span_kind: SpanKind::Client,
+            name: "chat".into(),
+            start_time: now,
+            end_time: now,
+            attributes: Vec::new(),
+            dropped_attributes_count: 0,
+            events: opentelemetry_sdk::trace::SpanEvents::default(),
+            links: opentelemetry_sdk::trace::SpanLinks::default(),
+            status: Status::Unset,
+            instrumentation_scope: opentelemetry::InstrumentationScope::builder("t").build(),
+        })
+    }
+
+    #[test]
+    fn a_delivery_reported_before_the_trace_is_recorded_is_not_lost() {
+        let ledger = TraceLedger::new(10, vec!["a".into()]);
+        let id = 7_u128.to_be_bytes();
+        ledger.mark(0, &[(id, 1)], Mark::Delivered { was_held: false });
+        ledger.record(&[span(7, 1)]);
+        let summary = &ledger.recent(1)[0];
+        assert_eq!(summary.delivery[0].status, DeliveryStatus::Delivered);
+        assert_eq!(summary.delivery[0].delivered, 1);
+    }
+
+    #[test]
+    fn early_marks_are_bounded_like_the_ledger() {
+        let ledger = TraceLedger::new(2, vec!["a".into()]);
+        for t in 0..5_u128 {
+            ledger.mark(0, &[(t.to_be_bytes(), 1)], Mark::Held);
+        }
+        let state = ledger.lock();
+        assert_eq!(state.early.len(), 2);
     }
 
     #[test]
