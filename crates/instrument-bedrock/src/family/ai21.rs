@@ -1,15 +1,18 @@
 //! AI21 on Bedrock: Jamba (OpenAI-shaped chat, parsed by the shared OpenAI parser) and
 //! Jurassic-2 (`prompt` → `completions`).
 
+use genai_telemetry_core::genai::openai_compat::Endpoint;
 use genai_telemetry_core::genai::openai_compat::response::parse_response;
-use genai_telemetry_core::genai::openai_compat::{Endpoint, request::parse_request};
 use genai_telemetry_core::genai::{
     GenAiRequest, GenAiResponse, InputMessage, MessagePart, OutputMessage, RequestParameters,
     normalize_finish_reason,
 };
 use serde_json::Value;
 
-use super::{BedrockModelFamily, bedrock_usage, f64_of, i64_of, str_of, strings_of};
+use super::{
+    BedrockModelFamily, bedrock_usage, f64_of, i64_of, read_openai_shaped_request, str_of,
+    strings_of,
+};
 use crate::stream::InvokeStream;
 
 pub(super) fn read_request(
@@ -19,12 +22,7 @@ pub(super) fn read_request(
     request: &mut GenAiRequest,
 ) {
     if family == BedrockModelFamily::Ai21Jamba {
-        let model = request.model.take();
-        if let Ok(bytes) = serde_json::to_vec(body) {
-            parse_request(Endpoint::ChatCompletions, &bytes, capture, request);
-        }
-        request.model = model;
-        request.attributes.clear();
+        read_openai_shaped_request(body, capture, request);
         return;
     }
     request.parameters = RequestParameters {

@@ -1,14 +1,13 @@
 //! Mistral on Bedrock: text completion (`prompt` → `outputs`) and chat (`messages` →
 //! `choices`, with `stop_reason` where OpenAI says `finish_reason`).
 
-use genai_telemetry_core::genai::openai_compat::{Endpoint, request::parse_request};
 use genai_telemetry_core::genai::{
     GenAiRequest, GenAiResponse, InputMessage, MessagePart, OutputMessage, RequestParameters,
     normalize_finish_reason,
 };
 use serde_json::Value;
 
-use super::{BedrockModelFamily, f64_of, i64_of, str_of, strings_of};
+use super::{BedrockModelFamily, f64_of, i64_of, read_openai_shaped_request, str_of, strings_of};
 use crate::stream::InvokeStream;
 
 pub(super) fn read_request(
@@ -18,14 +17,7 @@ pub(super) fn read_request(
     request: &mut GenAiRequest,
 ) {
     if family == BedrockModelFamily::MistralChat {
-        // The chat body is OpenAI-shaped; reuse that parser (it also reads the model
-        // field, which Bedrock bodies do not have: keep the id from the URL).
-        let model = request.model.take();
-        if let Ok(bytes) = serde_json::to_vec(body) {
-            parse_request(Endpoint::ChatCompletions, &bytes, capture, request);
-        }
-        request.model = model;
-        request.attributes.clear();
+        read_openai_shaped_request(body, capture, request);
         return;
     }
     request.parameters = RequestParameters {

@@ -193,6 +193,23 @@ impl BedrockModelFamily {
 }
 
 /// `amazon-bedrock-invocationMetrics` (`inputTokenCount`, `outputTokenCount`, cache counts).
+/// Bedrock request bodies that are OpenAI-shaped chat requests (AI21 Jamba, Mistral chat):
+/// the shared OpenAI parser reads them. Bedrock bodies carry no model field, so the model id
+/// taken from the URL is kept.
+pub(super) fn read_openai_shaped_request(body: &Value, capture: bool, request: &mut GenAiRequest) {
+    let model = request.model.take();
+    if let Ok(bytes) = serde_json::to_vec(body) {
+        genai_telemetry_core::genai::openai_compat::request::parse_request(
+            genai_telemetry_core::genai::openai_compat::Endpoint::ChatCompletions,
+            &bytes,
+            capture,
+            request,
+        );
+    }
+    request.model = model;
+    request.attributes.clear();
+}
+
 fn invocation_metrics(metrics: &Value) -> TokenUsage {
     let n = |k: &str| metrics.get(k).and_then(Value::as_u64);
     bedrock_usage(
