@@ -26,13 +26,18 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! OTLP over gRPC (the agent's port 4317) is not implemented: OTLP/HTTP reaches both the
-//! agent (4318) and the acceptor.
+//! OTLP/HTTP is the default and reaches both the agent (4318) and the acceptor. With the
+//! Cargo feature `grpc`, `InstanaGrpcDestination` speaks plaintext OTLP/gRPC to the agent's
+//! port 4317 instead.
 
 mod destination;
+#[cfg(feature = "grpc")]
+pub mod grpc;
 pub mod metrics;
 mod view;
 
 pub use destination::{INSTANA_HOST_HEADER, INSTANA_KEY_HEADER, InstanaDestination};
+#[cfg(feature = "grpc")]
+pub use grpc::InstanaGrpcDestination;
 pub use metrics::{InstanaMetrics, MetricsExportStats};
 pub use view::{HOST_IDENTIFYING_RESOURCE_ATTRIBUTES, InstanaView};
