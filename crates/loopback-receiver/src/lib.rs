@@ -36,6 +36,9 @@
 
 mod config;
 mod faults;
+/// GenAI span fixtures and receiver helpers for tests (feature `genai-fixtures`).
+#[cfg(feature = "genai-fixtures")]
+pub mod fixtures;
 mod record;
 mod server;
 #[cfg(feature = "test-ca")]

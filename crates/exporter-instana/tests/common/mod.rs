@@ -3,7 +3,7 @@
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use genai_telemetry_core::config::InstanaSettings;
 use genai_telemetry_core::{
@@ -11,11 +11,13 @@ use genai_telemetry_core::{
     RetrySettings,
 };
 use genai_telemetry_instana::InstanaDestination;
-use genai_telemetry_receiver::{OtlpReceiver, ReceivedSpan};
+use genai_telemetry_receiver::OtlpReceiver;
 use opentelemetry::trace::{Span, SpanKind, TraceContextExt, Tracer, TracerProvider};
-use opentelemetry::{Context, KeyValue, Value};
+use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SdkTracerProvider;
+
+pub use genai_telemetry_receiver::fixtures::*;
 
 pub const AGENT_KEY: &str = "instana-agent-key";
 
@@ -105,84 +107,6 @@ impl Harness {
     }
 }
 
-pub fn strings(items: &[&'static str]) -> Value {
-    Value::Array(opentelemetry::Array::String(
-        items
-            .iter()
-            .map(|s| opentelemetry::StringValue::from(*s))
-            .collect(),
-    ))
-}
-
-pub const INPUT_MESSAGES: &str =
-    r#"[{"role":"user","parts":[{"type":"text","content":"Which plan suits a team of five?"}]}]"#;
-pub const OUTPUT_MESSAGES: &str = r#"[{"role":"assistant","parts":[{"type":"text","content":"The Team plan."}],"finish_reason":"stop"}]"#;
-pub const SYSTEM_INSTRUCTIONS: &str = r#"[{"type":"text","content":"You are a sales assistant."}]"#;
-
-/// The attributes the instrumentation sets on a streamed chat call.
-pub fn chat_attributes() -> Vec<KeyValue> {
-    vec![
-        KeyValue::new("gen_ai.operation.name", "chat"),
-        KeyValue::new("gen_ai.provider.name", "openai"),
-        KeyValue::new("gen_ai.request.model", "gpt-4o"),
-        KeyValue::new("gen_ai.request.temperature", 0.2),
-        KeyValue::new("gen_ai.request.max_tokens", 200_i64),
-        KeyValue::new("gen_ai.request.stream", true),
-        KeyValue::new("server.address", "api.openai.com"),
-        KeyValue::new("server.port", 443_i64),
-        KeyValue::new("gen_ai.response.model", "gpt-4o-2024-08-06"),
-        KeyValue::new("gen_ai.response.id", "chatcmpl-123"),
-        KeyValue::new("gen_ai.response.finish_reasons", strings(&["stop"])),
-        KeyValue::new("gen_ai.response.time_to_first_chunk", 0.25),
-        KeyValue::new("gen_ai.usage.input_tokens", 52_i64),
-        KeyValue::new("gen_ai.usage.output_tokens", 47_i64),
-        KeyValue::new("gen_ai.usage.cache_read.input_tokens", 12_i64),
-        KeyValue::new("gen_ai.usage.cost", 0.000_595),
-        KeyValue::new("genai_telemetry.cost.input", 0.000_1),
-        KeyValue::new("genai_telemetry.cost.output", 0.000_47),
-        KeyValue::new("genai_telemetry.cost.cache_read", 0.000_025),
-        KeyValue::new("genai_telemetry.cost.source", "pricing_table"),
-        KeyValue::new("gen_ai.system_instructions", SYSTEM_INSTRUCTIONS),
-        KeyValue::new("gen_ai.input.messages", INPUT_MESSAGES),
-        KeyValue::new("gen_ai.output.messages", OUTPUT_MESSAGES),
-    ]
-}
-
-pub fn embedding_attributes() -> Vec<KeyValue> {
-    vec![
-        KeyValue::new("gen_ai.operation.name", "embeddings"),
-        KeyValue::new("gen_ai.provider.name", "aws.bedrock"),
-        KeyValue::new("gen_ai.request.model", "amazon.titan-embed-text-v2:0"),
-        KeyValue::new("gen_ai.request.encoding_formats", strings(&["float"])),
-        KeyValue::new(
-            "server.address",
-            "bedrock-runtime.eu-central-1.amazonaws.com",
-        ),
-        KeyValue::new("server.port", 443_i64),
-        KeyValue::new("gen_ai.usage.input_tokens", 9_i64),
-    ]
-}
-
-pub fn emit_generation(provider: &SdkTracerProvider) {
-    let tracer = provider.tracer("genai-telemetry-openai");
-    let mut span = tracer
-        .span_builder("chat gpt-4o")
-        .with_kind(SpanKind::Client)
-        .with_attributes(chat_attributes())
-        .start(&tracer);
-    span.end();
-}
-
-pub fn emit_embedding(provider: &SdkTracerProvider) {
-    let tracer = provider.tracer("genai-telemetry-bedrock");
-    let mut span = tracer
-        .span_builder("embeddings amazon.titan-embed-text-v2:0")
-        .with_kind(SpanKind::Client)
-        .with_attributes(embedding_attributes())
-        .start(&tracer);
-    span.end();
-}
-
 /// `invoke_agent` → (`execute_tool`, `chat`), inside a workflow named `plan-advice`
 /// (the instrumentation puts the workflow name on every span in it).
 pub fn emit_agent_tree(provider: &SdkTracerProvider) {
@@ -229,27 +153,6 @@ pub fn emit_agent_tree(provider: &SdkTracerProvider) {
         llm.end();
     }
     cx.span().end();
-}
-
-pub fn keys(span: &ReceivedSpan) -> Vec<&str> {
-    let mut keys: Vec<&str> = span.attributes.iter().map(|kv| kv.key.as_str()).collect();
-    keys.sort_unstable();
-    keys
-}
-
-pub fn span_named<'a>(spans: &'a [ReceivedSpan], name: &str) -> &'a ReceivedSpan {
-    spans
-        .iter()
-        .find(|s| s.name == name)
-        .unwrap_or_else(|| panic!("no span named {name}"))
-}
-
-pub fn eventually(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 pub fn start_receiver(config: genai_telemetry_receiver::ReceiverConfig) -> OtlpReceiver {
