@@ -1,31 +1,29 @@
-//! Criterion benches of the bridge's hot path and export path.
+//! Criterion benches of the bridge's hot path: what ending a span costs the application thread.
 //!
 //! - `span_end/*`: creating a GenAI-shaped span (10 attributes) and ending it, with no
 //!   processor (`no_export`) and with the fan-out to two destinations (`dual_enqueue`); the
 //!   difference is what the bridge adds on the application thread. Queues are drained between
 //!   timed chunks so every span is really enqueued (none dropped as queue_full).
-//! - `encode/batch_512`: view + OTLP protobuf encoding + gzip of a 512-span batch for one
-//!   destination, as done on the export thread.
+//!
+//! The export thread's per-batch encoding (view + protobuf + gzip, per destination) is in
+//! `benches/encode.rs` (`encode/*`; the former `encode/batch_512` is now `encode/otlp_512`,
+//! on realistic GenAI spans).
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 use genai_telemetry_bridge::core::config::OtlpSettings;
-use genai_telemetry_bridge::core::destination::BatchEncoder;
 use genai_telemetry_bridge::{
     BridgeConfig, Destination, OtlpDestination, Pipeline, PipelineSettings,
 };
 use genai_telemetry_receiver::{OtlpReceiver, ReceiverConfig};
-use opentelemetry::trace::{
-    Span as _, SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState, Tracer,
-    TracerProvider as _,
-};
-use opentelemetry::{InstrumentationScope, KeyValue};
+use opentelemetry::KeyValue;
+use opentelemetry::trace::{Span as _, SpanKind, Tracer, TracerProvider as _};
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanEvents, SpanLinks};
+use opentelemetry_sdk::trace::SdkTracerProvider;
 
 const CHUNK: u64 = 1_000;
 
@@ -115,45 +113,5 @@ fn span_end(c: &mut Criterion) {
     }
 }
 
-fn span_data(i: u64) -> Arc<SpanData> {
-    let now = SystemTime::now();
-    Arc::new(SpanData {
-        span_context: SpanContext::new(
-            TraceId::from(u128::from(i) + 1),
-            SpanId::from(i + 1),
-            TraceFlags::SAMPLED,
-            false,
-            TraceState::default(),
-        ),
-        parent_span_id: SpanId::INVALID,
-        parent_span_is_remote: false,
-        span_kind: SpanKind::Client,
-        name: "chat gpt-4o-mini".into(),
-        start_time: now,
-        end_time: now,
-        attributes: genai_attributes(i),
-        dropped_attributes_count: 0,
-        events: SpanEvents::default(),
-        links: SpanLinks::default(),
-        status: Status::Unset,
-        instrumentation_scope: InstrumentationScope::builder("bench").build(),
-    })
-}
-
-fn encode(c: &mut Criterion) {
-    let r = OtlpReceiver::start(ReceiverConfig::new()).unwrap();
-    let dest = destination("otlp", &r);
-    let encoder = BatchEncoder::for_destination(dest.as_ref());
-    let resource = opentelemetry_proto::tonic::resource::v1::Resource::default();
-    let spans: Vec<Arc<SpanData>> = (0..512).map(span_data).collect();
-    c.bench_function("encode/batch_512", |b| {
-        b.iter_batched(
-            || spans.clone(),
-            |spans| encoder.encode(&spans, &resource, dest.as_ref()),
-            BatchSize::SmallInput,
-        )
-    });
-}
-
-criterion_group!(benches, span_end, encode);
+criterion_group!(benches, span_end);
 criterion_main!(benches);

@@ -1,5 +1,9 @@
 //! `cargo xtask`: the project's developer tasks as ordinary Rust (no shell scripts).
 //!
+//! - `cargo xtask bench [--quick] [ARGS]`: the main job. Builds the bench in release mode and
+//!   runs it against embedded loopback back ends; writes `target/bench/report.json`,
+//!   `report.md`, `details.json` and one latency plot per mode. `ARGS` go to the bench
+//!   (`--help` lists them).
 //! - `cargo xtask test`: the whole test suite, including what it needs installed first (a
 //!   pinned LiteLLM proxy from PyPI for the end-to-end test against a real proxy).
 //! - `cargo xtask ci`: formatting check, clippy with warnings denied, then `test`.
@@ -17,6 +21,8 @@ const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
+  bench   measure overhead, memory, reliability and throughput (release build; --quick
+          for a run under two minutes; `cargo xtask bench --help` for its options)
   test    run the whole test suite (installs what the tests need first)
   ci      cargo fmt --check, cargo clippy -D warnings, then the whole test suite
 ";
@@ -25,6 +31,7 @@ fn main() -> Result<()> {
     let root = workspace_root()?;
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
+        Some("bench") => bench(&root, &args[1..]),
         Some("test") => test(&root),
         Some("ci") => {
             fmt_check(&root)?;
@@ -105,4 +112,30 @@ fn test(root: &Path) -> Result<()> {
     let mut cmd = cargo(root);
     cmd.args(["test", "--workspace", "--all-features", "-j", &jobs()]);
     run(cmd, "cargo test --workspace --all-features")
+}
+
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
+}
+
+fn bench(root: &Path, args: &[String]) -> Result<()> {
+    let mut cmd = cargo(root);
+    cmd.args([
+        "run",
+        "--release",
+        "--quiet",
+        "-j",
+        &jobs(),
+        "--package",
+        "genai-telemetry-bench",
+        "--",
+    ]);
+    if !args
+        .iter()
+        .any(|a| a == "--out-dir" || a.starts_with("--out-dir="))
+    {
+        cmd.arg("--out-dir").arg(target_dir(root).join("bench"));
+    }
+    cmd.args(args);
+    run(cmd, "cargo run --release --package genai-telemetry-bench")
 }

@@ -17,6 +17,8 @@ pub struct ReceiverConfig {
     pub(crate) max_body_bytes: Option<usize>,
     /// Serve HTTPS with this certificate chain and key (PEM), instead of plain HTTP.
     pub(crate) tls: Option<TlsIdentity>,
+    /// Keep decoded spans and request records (off: counters and unique IDs only).
+    pub(crate) keep_records: bool,
 }
 
 /// A server certificate chain and its private key, both PEM.
@@ -36,6 +38,7 @@ impl ReceiverConfig {
             required_headers: Vec::new(),
             max_body_bytes: None,
             tls: None,
+            keep_records: true,
         }
     }
 
@@ -96,6 +99,16 @@ impl ReceiverConfig {
         self
     }
 
+    /// Whether accepted spans and request records are kept for
+    /// [`spans`](crate::OtlpReceiver::spans) and [`requests`](crate::OtlpReceiver::requests)
+    /// (default `true`). Off, the receiver still decodes and validates every request and
+    /// keeps its [`stats`](crate::OtlpReceiver::stats) and unique span IDs, but its memory
+    /// no longer grows with every span: for throughput runs of millions of spans.
+    pub fn keep_records(mut self, keep: bool) -> Self {
+        self.keep_records = keep;
+        self
+    }
+
     /// Answers 413 when the (still compressed) request body is larger than `n` bytes.
     ///
     /// Default: unlimited.
@@ -126,6 +139,7 @@ impl fmt::Debug for ReceiverConfig {
             .field("required_headers", &headers)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("tls", &self.tls.is_some())
+            .field("keep_records", &self.keep_records)
             .finish()
     }
 }

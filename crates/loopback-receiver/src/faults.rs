@@ -74,6 +74,8 @@ struct FaultState {
     outage_until: Option<Instant>,
     latency: Duration,
     scripted: VecDeque<ScriptedResponse>,
+    throttle_ratio: f64,
+    throttle_retry_after: String,
 }
 
 impl FaultState {
@@ -86,6 +88,8 @@ impl FaultState {
             outage_until: None,
             latency: Duration::ZERO,
             scripted: VecDeque::new(),
+            throttle_ratio: 0.0,
+            throttle_retry_after: String::new(),
         }
     }
 }
@@ -107,6 +111,8 @@ pub(crate) enum Injected {
     Outage,
     /// Failure ratio hit: answer with this status.
     Failure(u16),
+    /// Throttle ratio hit: 429 with this `Retry-After` value.
+    Throttle(String),
 }
 
 impl Faults {
@@ -135,6 +141,20 @@ impl Faults {
             ratio.clamp(0.0, 1.0)
         };
         s.failure_status = status;
+    }
+
+    /// Answers that fraction (`0.0..=1.0`) of the requests that passed the failure-ratio
+    /// check with `429 Too Many Requests` and `Retry-After: {retry_after}` (e.g. `"1"`),
+    /// as a rate-limiting back end does. Drawn from the same seeded PRNG as
+    /// [`set_failure_ratio`](Faults::set_failure_ratio). A ratio of 0 (or NaN) disables it.
+    pub fn set_throttle_ratio(&self, ratio: f64, retry_after: &str) {
+        let mut s = self.lock();
+        s.throttle_ratio = if ratio.is_nan() {
+            0.0
+        } else {
+            ratio.clamp(0.0, 1.0)
+        };
+        retry_after.clone_into(&mut s.throttle_retry_after);
     }
 
     /// Restarts the failure-ratio PRNG from `seed`.
@@ -180,12 +200,13 @@ impl Faults {
         s.scripted.extend(std::iter::repeat_n(response, n));
     }
 
-    /// Removes every fault: failure ratio, outage, latency, hang (releasing waiting
-    /// requests) and queued scripted responses. The PRNG position is kept.
+    /// Removes every fault: failure ratio, throttling, outage, latency, hang (releasing
+    /// waiting requests) and queued scripted responses. The PRNG position is kept.
     pub fn clear(&self) {
         {
             let mut s = self.lock();
             s.failure_ratio = 0.0;
+            s.throttle_ratio = 0.0;
             s.outage = false;
             s.outage_until = None;
             s.latency = Duration::ZERO;
@@ -211,7 +232,7 @@ impl Faults {
         self.lock().latency
     }
 
-    /// Outage and failure-ratio checks, in that order.
+    /// Outage, failure-ratio and throttle checks, in that order.
     pub(crate) fn check(&self) -> Option<Injected> {
         let mut s = self.lock();
         if let Some(until) = s.outage_until {
@@ -225,6 +246,9 @@ impl Faults {
         }
         if s.failure_ratio > 0.0 && s.rng.next_f64() < s.failure_ratio {
             return Some(Injected::Failure(s.failure_status));
+        }
+        if s.throttle_ratio > 0.0 && s.rng.next_f64() < s.throttle_ratio {
+            return Some(Injected::Throttle(s.throttle_retry_after.clone()));
         }
         None
     }

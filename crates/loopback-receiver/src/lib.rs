@@ -8,7 +8,7 @@
 //! plain `#[test]`s as well as from any Tokio runtime.
 //!
 //! Request handling order: path (404) and method (405); queued scripted responses;
-//! hang, latency, outage (503) and failure ratio; required headers (401/400);
+//! hang, latency, outage (503), failure ratio and throttling (429); required headers (401/400);
 //! `Content-Type` / `Content-Encoding` (415); body size (413); gzip and protobuf
 //! decoding, span/trace ID lengths (400); accept (200, empty `ExportTraceServiceResponse`).
 //!
@@ -39,21 +39,23 @@ mod faults;
 /// GenAI span fixtures and receiver helpers for tests (feature `genai-fixtures`).
 #[cfg(feature = "genai-fixtures")]
 pub mod fixtures;
+/// A mock LLM server (OpenAI-compatible and Bedrock shapes) for the bench and examples
+/// (feature `mock-llm`).
+#[cfg(feature = "mock-llm")]
+pub mod mock_llm;
 mod record;
 mod server;
 #[cfg(feature = "test-ca")]
 mod test_ca;
+mod thread;
 mod tls;
 
 use std::collections::HashSet;
 use std::fmt;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
-use std::sync::{Arc, PoisonError, mpsc};
-use std::thread::JoinHandle;
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use tokio::sync::oneshot;
 
 pub use config::ReceiverConfig;
 pub use faults::{Faults, ScriptedResponse};
@@ -62,6 +64,7 @@ pub use record::{ReceivedSpan, ReceiverStats, RequestRecord};
 pub use test_ca::TestCa;
 
 use server::{App, Shared};
+use thread::ServerThread;
 
 /// A running OTLP/HTTP receiver bound to `127.0.0.1` on an ephemeral port.
 ///
@@ -69,20 +72,18 @@ use server::{App, Shared};
 /// joins its thread; requests still in flight (e.g. hanging) are aborted.
 pub struct OtlpReceiver {
     name: String,
-    addr: SocketAddr,
     traces_path: String,
     metrics_path: Option<String>,
     scheme: &'static str,
     shared: Arc<Shared>,
-    shutdown_tx: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    server: ServerThread,
 }
 
 impl fmt::Debug for OtlpReceiver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OtlpReceiver")
             .field("name", &self.name)
-            .field("addr", &self.addr)
+            .field("addr", &self.server.addr())
             .field("traces_path", &self.traces_path)
             .finish_non_exhaustive()
     }
@@ -94,41 +95,18 @@ impl OtlpReceiver {
     /// Synchronous: may be called from inside or outside a Tokio runtime.
     pub fn start(config: ReceiverConfig) -> std::io::Result<OtlpReceiver> {
         let acceptor = config.tls.as_ref().map(tls::acceptor).transpose()?;
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
-
         let shared = Arc::new(Shared::new());
         let app = App {
             shared: Arc::clone(&shared),
             config: Arc::new(config.clone()),
         };
-        let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
-        let (ready_tx, ready_rx) = mpsc::channel::<std::io::Result<()>>();
-        let name = config.name.clone();
-
-        let thread = std::thread::Builder::new()
-            .name(format!("otlp-receiver-{name}"))
-            .spawn(move || serve(listener, acceptor, app, shutdown_rx, ready_tx))?;
-
-        match ready_rx.recv() {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                let _ = thread.join();
-                return Err(e);
-            }
-            Err(_) => {
-                let _ = thread.join();
-                return Err(std::io::Error::other(
-                    "receiver thread exited before listening",
-                ));
-            }
-        }
-        tracing::debug!(receiver = %name, %addr, "OTLP receiver listening");
+        let router = axum::Router::new().fallback(server::handle).with_state(app);
+        let server =
+            ServerThread::start(&format!("otlp-receiver-{}", config.name), acceptor, router)?;
+        tracing::debug!(receiver = %config.name, addr = %server.addr(), "OTLP receiver listening");
 
         Ok(OtlpReceiver {
-            name,
-            addr,
+            name: config.name,
             traces_path: config.traces_path,
             metrics_path: config.metrics_path,
             scheme: if config.tls.is_some() {
@@ -137,8 +115,7 @@ impl OtlpReceiver {
                 "http"
             },
             shared,
-            shutdown_tx: Some(shutdown_tx),
-            thread: Some(thread),
+            server,
         })
     }
 
@@ -149,13 +126,13 @@ impl OtlpReceiver {
 
     /// Base URL, `http://127.0.0.1:PORT` (`https://` when serving TLS).
     pub fn endpoint(&self) -> String {
-        format!("{}://{}", self.scheme, self.addr)
+        format!("{}://{}", self.scheme, self.server.addr())
     }
 
     /// Base URL naming the host `localhost` instead of `127.0.0.1` (for certificates
     /// issued to `localhost`).
     pub fn localhost_endpoint(&self) -> String {
-        format!("{}://localhost:{}", self.scheme, self.addr.port())
+        format!("{}://localhost:{}", self.scheme, self.server.addr().port())
     }
 
     /// Full metrics URL, when a metrics path is configured.
@@ -236,94 +213,4 @@ impl OtlpReceiver {
     pub fn shutdown(self) {
         drop(self);
     }
-
-    fn stop(&mut self) {
-        if let Some(tx) = self.shutdown_tx.take() {
-            // Err only if the server already stopped.
-            let _ = tx.send(());
-        }
-        if let Some(thread) = self.thread.take()
-            && thread.join().is_err()
-        {
-            tracing::error!(receiver = %self.name, "OTLP receiver thread panicked");
-        }
-    }
-}
-
-impl Drop for OtlpReceiver {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// The listener the server runs on.
-enum Either {
-    Plain(tokio::net::TcpListener),
-    Tls(tls::TlsListener),
-}
-
-/// Body of the server thread.
-fn serve(
-    listener: TcpListener,
-    acceptor: Option<tokio_rustls::TlsAcceptor>,
-    app: App,
-    shutdown_rx: oneshot::Receiver<()>,
-    ready_tx: mpsc::Sender<std::io::Result<()>>,
-) {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            let _ = ready_tx.send(Err(e));
-            return;
-        }
-    };
-    let listener = {
-        let _guard = runtime.enter();
-        tokio::net::TcpListener::from_std(listener)
-    };
-    let listener = match listener {
-        Ok(l) => l,
-        Err(e) => {
-            let _ = ready_tx.send(Err(e));
-            return;
-        }
-    };
-    let name = app.config.name.clone();
-    let router = axum::Router::new().fallback(server::handle).with_state(app);
-    let listener = match acceptor {
-        None => Either::Plain(listener),
-        Some(acceptor) => {
-            let _guard = runtime.enter();
-            match tls::TlsListener::new(listener, acceptor) {
-                Ok(l) => Either::Tls(l),
-                Err(e) => {
-                    let _ = ready_tx.send(Err(e));
-                    return;
-                }
-            }
-        }
-    };
-    let _ = ready_tx.send(Ok(()));
-
-    runtime.block_on(async move {
-        let served = async move {
-            match listener {
-                Either::Tls(tls) => axum::serve(tls, router).into_future().await,
-                Either::Plain(plain) => axum::serve(plain, router).into_future().await,
-            }
-        };
-        tokio::select! {
-            res = served => {
-                if let Err(e) = res {
-                    tracing::error!(receiver = %name, "OTLP receiver stopped: {e}");
-                }
-            }
-            _ = shutdown_rx => {}
-        }
-    });
-    // Dropping the runtime aborts every connection task, including hanging requests.
-    drop(runtime);
 }

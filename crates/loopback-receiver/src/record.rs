@@ -125,8 +125,8 @@ pub struct RequestRecord {
     pub body_bytes: usize,
     /// Spans decoded from the body (0 when the body was not decoded).
     pub span_count: usize,
-    /// Which injected fault produced the status, if any: `"scripted"`, `"outage"` or
-    /// `"failure_ratio"`.
+    /// Which injected fault produced the status, if any: `"scripted"`, `"outage"`,
+    /// `"failure_ratio"` or `"throttle"`.
     pub fault: Option<String>,
 }
 
@@ -152,26 +152,36 @@ pub(crate) struct Recorded {
 }
 
 impl Recorded {
-    /// Records one finished request and, if it was accepted, its spans.
-    pub(crate) fn record(&mut self, request: RequestRecord, spans: Vec<ReceivedSpan>) {
+    /// Records one finished request and, if it was accepted, its span IDs and decoded
+    /// `spans`. With `keep` off only the counters and the set of unique span IDs grow
+    /// (`spans` is then empty and the request record is not kept).
+    pub(crate) fn record(
+        &mut self,
+        request: RequestRecord,
+        span_ids: &[[u8; 8]],
+        spans: Vec<ReceivedSpan>,
+        keep: bool,
+    ) {
         let stats = &mut self.stats;
         stats.requests += 1;
         *stats.status_counts.entry(request.status).or_insert(0) += 1;
         if (200..300).contains(&request.status) {
             stats.accepted_requests += 1;
-            for span in spans {
+            for id in span_ids {
                 stats.spans_accepted += 1;
-                if self.unique.insert(span.span_id) {
+                if self.unique.insert(*id) {
                     stats.unique_spans += 1;
                 } else {
                     stats.duplicate_spans += 1;
                 }
-                self.spans.push(span);
             }
+            self.spans.extend(spans);
         } else {
             stats.rejected_requests += 1;
         }
-        self.requests.push(request);
+        if keep {
+            self.requests.push(request);
+        }
     }
 }
 

@@ -58,6 +58,9 @@ struct Reply {
     headers: Vec<(http::HeaderName, HeaderValue)>,
     fault: Option<&'static str>,
     decoded_spans: usize,
+    /// Span IDs of an accepted request (always filled).
+    span_ids: Vec<[u8; 8]>,
+    /// Decoded spans, when records are kept.
     spans: Vec<ReceivedSpan>,
     metrics: Option<ExportMetricsServiceRequest>,
 }
@@ -71,6 +74,7 @@ impl Reply {
             headers: Vec::new(),
             fault: None,
             decoded_spans: 0,
+            span_ids: Vec::new(),
             spans: Vec::new(),
             metrics: None,
         }
@@ -129,7 +133,12 @@ pub(crate) async fn handle(State(app): State<App>, req: Request) -> Response {
     );
     {
         let mut recorded = app.shared.lock();
-        recorded.record(record, reply.spans);
+        recorded.record(
+            record,
+            &reply.span_ids,
+            reply.spans,
+            app.config.keep_records,
+        );
         if let Some(metrics) = reply.metrics {
             recorded.metrics.push(metrics);
         }
@@ -198,6 +207,14 @@ async fn process(
         Some(Injected::Outage) => return Reply::text(503, "outage").fault("outage"),
         Some(Injected::Failure(status)) => {
             return Reply::text(status, "injected failure").fault("failure_ratio");
+        }
+        Some(Injected::Throttle(retry_after)) => {
+            let mut reply = Reply::text(429, "injected rate limit").fault("throttle");
+            match HeaderValue::from_str(&retry_after) {
+                Ok(v) => reply.headers.push((RETRY_AFTER, v)),
+                Err(e) => tracing::warn!(%retry_after, "invalid Retry-After value: {e}"),
+            }
+            return reply;
         }
         None => {}
     }
@@ -283,19 +300,27 @@ async fn process(
                 headers: Vec::new(),
                 fault: None,
                 decoded_spans: 0,
+                span_ids: Vec::new(),
                 spans: Vec::new(),
                 metrics: Some(request),
             },
             Err(e) => Reply::text(400, format!("invalid ExportMetricsServiceRequest: {e}")),
         };
     }
-    let request = match ExportTraceServiceRequest::decode(payload) {
-        Ok(r) => r,
-        Err(e) => return Reply::text(400, format!("invalid ExportTraceServiceRequest: {e}")),
-    };
-    let spans = match flatten(request) {
-        Ok(spans) => spans,
-        Err(e) => return Reply::text(400, e),
+    let (span_ids, spans) = if config.keep_records {
+        let request = match ExportTraceServiceRequest::decode(payload) {
+            Ok(r) => r,
+            Err(e) => return Reply::text(400, format!("invalid ExportTraceServiceRequest: {e}")),
+        };
+        match flatten(request) {
+            Ok(spans) => (spans.iter().map(|s| s.span_id).collect(), spans),
+            Err(e) => return Reply::text(400, e),
+        }
+    } else {
+        match span_ids_only(payload) {
+            Ok(ids) => (ids, Vec::new()),
+            Err(e) => return Reply::text(400, e),
+        }
     };
 
     // 8. Accept.
@@ -305,8 +330,73 @@ async fn process(
         protobuf: true,
         headers: Vec::new(),
         fault: None,
-        decoded_spans: spans.len(),
+        decoded_spans: span_ids.len(),
+        span_ids,
         spans,
         metrics: None,
+    }
+}
+
+/// The IDs of every span in an OTLP trace request, for receivers that keep no records.
+///
+/// Decodes the protobuf wire format with message types that name only the trace and span
+/// ID fields (same tags as `opentelemetry.proto.trace.v1`); prost still walks and checks
+/// every other field's framing but does not build it. This keeps a receiver's CPU per
+/// span small in throughput runs, where the bridge, not the receiver, is measured.
+fn span_ids_only(payload: &[u8]) -> Result<Vec<[u8; 8]>, String> {
+    let request = ids::Request::decode(payload)
+        .map_err(|e| format!("invalid ExportTraceServiceRequest: {e}"))?;
+    let mut out = Vec::new();
+    for span in request
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .flat_map(|s| &s.spans)
+    {
+        if span.trace_id.len() != 16 {
+            return Err(format!(
+                "invalid trace_id length {} (expected 16)",
+                span.trace_id.len()
+            ));
+        }
+        let id: [u8; 8] =
+            span.span_id.as_slice().try_into().map_err(|_| {
+                format!("invalid span_id length {} (expected 8)", span.span_id.len())
+            })?;
+        out.push(id);
+    }
+    Ok(out)
+}
+
+/// The smallest view of an OTLP trace request: its span IDs.
+mod ids {
+    /// `ExportTraceServiceRequest`.
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct Request {
+        #[prost(message, repeated, tag = "1")]
+        pub(super) resource_spans: Vec<ResourceSpans>,
+    }
+
+    /// `ResourceSpans`.
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct ResourceSpans {
+        #[prost(message, repeated, tag = "2")]
+        pub(super) scope_spans: Vec<ScopeSpans>,
+    }
+
+    /// `ScopeSpans`.
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct ScopeSpans {
+        #[prost(message, repeated, tag = "2")]
+        pub(super) spans: Vec<Span>,
+    }
+
+    /// `Span`: the IDs only.
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct Span {
+        #[prost(bytes = "vec", tag = "1")]
+        pub(super) trace_id: Vec<u8>,
+        #[prost(bytes = "vec", tag = "2")]
+        pub(super) span_id: Vec<u8>,
     }
 }

@@ -518,3 +518,47 @@ async fn wait_for_unique_spans_wakes_up_when_spans_arrive() {
     assert_eq!(post(&receiver, body_for(&[1, 2])).await.status(), 200);
     assert!(waiter.await.unwrap());
 }
+
+#[tokio::test]
+async fn without_records_the_receiver_still_counts_unique_and_duplicate_spans() {
+    let r = OtlpReceiver::start(ReceiverConfig::new().keep_records(false)).unwrap();
+    assert_eq!(post(&r, body_for(&[1, 2, 3])).await.status(), 200);
+    assert_eq!(post(&r, body_for(&[3, 4])).await.status(), 200);
+    let stats = r.stats();
+    assert_eq!(stats.unique_spans, 4);
+    assert_eq!(stats.duplicate_spans, 1);
+    assert_eq!(stats.accepted_requests, 2);
+    assert!(r.wait_for_unique_spans(4, Duration::from_secs(1)));
+    assert!(r.spans().is_empty(), "no decoded span is kept");
+    assert!(r.requests().is_empty(), "no request record is kept");
+}
+
+#[tokio::test]
+async fn a_throttle_ratio_answers_429_with_retry_after_and_counts_no_span() {
+    let r = start();
+    r.faults().set_throttle_ratio(1.0, "2");
+    let response = post(&r, body_for(&[1])).await;
+    assert_eq!(response.status(), 429);
+    assert_eq!(response.headers()["retry-after"], "2");
+    assert_eq!(r.stats().unique_spans, 0);
+    assert_eq!(r.requests()[0].fault.as_deref(), Some("throttle"));
+
+    r.faults().clear();
+    assert_eq!(post(&r, body_for(&[1])).await.status(), 200);
+    assert_eq!(r.stats().unique_spans, 1);
+}
+
+#[tokio::test]
+async fn without_records_a_span_id_of_the_wrong_length_is_still_refused_with_400() {
+    let r = OtlpReceiver::start(ReceiverConfig::new().keep_records(false)).unwrap();
+    let mut bad = span(1);
+    bad.span_id = vec![1, 2, 3, 4];
+    let response = post(&r, export_request(vec![bad]).encode_to_vec()).await;
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("span_id length 4"));
+    assert_eq!(r.stats().unique_spans, 0);
+    assert_eq!(
+        post(&r, b"\xff\xff not protobuf".to_vec()).await.status(),
+        400
+    );
+}

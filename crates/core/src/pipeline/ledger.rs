@@ -2,7 +2,7 @@
 //! delivered, is held for replay, or was dropped; plus cumulative GenAI usage per model.
 //! Fed off the hot path (its own queue, read on the export thread); bounded in traces and spans.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -14,6 +14,9 @@ use serde::Serialize;
 
 /// Spans kept per trace; further spans of the same trace are counted, not stored.
 const MAX_SPANS_PER_TRACE: usize = 512;
+/// Spans kept over all traces: the oldest traces are forgotten beyond it, so traces with
+/// many spans cannot grow the ledger past a few MB whatever `recent_traces` says.
+const MAX_STORED_SPANS: usize = 4_096;
 
 /// Token-count histogram boundaries of `gen_ai.client.token.usage` (semconv v1.41).
 pub const TOKEN_BUCKETS: &[f64] = &[
@@ -227,7 +230,9 @@ impl Counts {
 
 #[derive(Debug)]
 struct TraceEntry {
-    spans: Vec<SpanRecord>,
+    /// The spans themselves, shared with the export path (no copy); turned into
+    /// [`SpanRecord`]s only when diagnostics read them.
+    spans: Vec<std::sync::Arc<SpanData>>,
     span_count: u64,
     delivery: Vec<Counts>,
 }
@@ -236,11 +241,25 @@ struct TraceEntry {
 struct LedgerState {
     traces: HashMap<[u8; 16], TraceEntry>,
     order: VecDeque<[u8; 16]>,
-    usage: BTreeMap<(String, String, String), GenAiUsage>,
+    /// Spans stored over all traces (bounded by `MAX_STORED_SPANS`).
+    stored_spans: usize,
+    /// One entry per (operation, provider, model): few, so a scan with `&str` keys beats
+    /// building three `String`s per span to look a map up.
+    usage: Vec<GenAiUsage>,
     /// Marks that arrived before the ledger task recorded their trace (a worker can deliver
     /// a batch before the ledger's own queue is read); applied when the trace appears.
     early: HashMap<[u8; 16], Vec<(usize, u32, Mark)>>,
     early_order: VecDeque<[u8; 16]>,
+}
+
+impl LedgerState {
+    fn forget_oldest(&mut self) {
+        if let Some(old) = self.order.pop_front()
+            && let Some(entry) = self.traces.remove(&old)
+        {
+            self.stored_spans -= entry.spans.len();
+        }
+    }
 }
 
 /// What the workers report about a batch's traces.
@@ -290,13 +309,11 @@ impl TraceLedger {
     }
 
     pub(crate) fn record(&self, spans: &[std::sync::Arc<SpanData>]) {
-        let records: Vec<([u8; 16], SpanRecord)> = spans
-            .iter()
-            .map(|s| (s.span_context.trace_id().to_bytes(), span_record(s)))
-            .collect();
-        let mut state = self.lock();
-        for (trace_id, record) in records {
-            update_usage(&mut state.usage, &record);
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        for span in spans {
+            let trace_id = span.span_context.trace_id().to_bytes();
+            update_usage(&mut state.usage, span);
             if !state.traces.contains_key(&trace_id) {
                 state.order.push_back(trace_id);
                 let mut delivery = vec![Counts::default(); self.destinations.len()];
@@ -316,16 +333,24 @@ impl TraceLedger {
                     },
                 );
                 while state.order.len() > self.capacity {
-                    if let Some(old) = state.order.pop_front() {
-                        state.traces.remove(&old);
-                    }
+                    state.forget_oldest();
                 }
             }
             if let Some(entry) = state.traces.get_mut(&trace_id) {
                 entry.span_count += 1;
                 if entry.spans.len() < MAX_SPANS_PER_TRACE {
-                    entry.spans.push(record);
+                    entry.spans.push(std::sync::Arc::clone(span));
+                    state.stored_spans += 1;
                 }
+            }
+            // Never the trace just written to: it may be the oldest one left.
+            while state.stored_spans > MAX_STORED_SPANS
+                && state
+                    .order
+                    .front()
+                    .is_some_and(|oldest| *oldest != trace_id)
+            {
+                state.forget_oldest();
             }
         }
     }
@@ -374,22 +399,26 @@ impl TraceLedger {
         let state = self.lock();
         state.traces.get(trace_id).map(|e| TraceDetail {
             summary: self.summary(trace_id, e),
-            spans: e.spans.clone(),
+            spans: e.spans.iter().map(|s| span_record(s)).collect(),
         })
     }
 
     /// Cumulative GenAI usage per (operation, provider, model).
     pub fn genai_usage(&self) -> Vec<GenAiUsage> {
-        self.lock().usage.values().cloned().collect()
+        let mut usage = self.lock().usage.clone();
+        usage.sort_by(|a, b| {
+            (&a.operation, &a.provider, &a.model).cmp(&(&b.operation, &b.provider, &b.model))
+        });
+        usage
     }
 
     fn summary(&self, trace_id: &[u8; 16], e: &TraceEntry) -> TraceSummary {
-        let start = e.spans.iter().map(|s| s.start_unix_nano).min().unwrap_or(0);
-        let end = e.spans.iter().map(|s| s.end_unix_nano).max().unwrap_or(0);
+        let spans: Vec<SpanRecord> = e.spans.iter().map(|s| span_record(s)).collect();
+        let start = spans.iter().map(|s| s.start_unix_nano).min().unwrap_or(0);
+        let end = spans.iter().map(|s| s.end_unix_nano).max().unwrap_or(0);
         let local_ids: std::collections::HashSet<&str> =
-            e.spans.iter().map(|s| s.span_id.as_str()).collect();
-        let root = e
-            .spans
+            spans.iter().map(|s| s.span_id.as_str()).collect();
+        let root = spans
             .iter()
             .filter(|s| {
                 s.parent_span_id
@@ -397,8 +426,7 @@ impl TraceLedger {
                     .is_none_or(|p| !local_ids.contains(p))
             })
             .min_by_key(|s| s.start_unix_nano);
-        let costs: Vec<f64> = e
-            .spans
+        let costs: Vec<f64> = spans
             .iter()
             .filter_map(|s| s.float("gen_ai.usage.cost"))
             .collect();
@@ -408,18 +436,16 @@ impl TraceLedger {
             span_count: e.span_count,
             start_unix_nano: start,
             duration_ms: end.saturating_sub(start) as f64 / 1e6,
-            input_tokens: e
-                .spans
+            input_tokens: spans
                 .iter()
                 .filter_map(|s| s.int("gen_ai.usage.input_tokens"))
                 .sum(),
-            output_tokens: e
-                .spans
+            output_tokens: spans
                 .iter()
                 .filter_map(|s| s.int("gen_ai.usage.output_tokens"))
                 .sum(),
             cost: (!costs.is_empty()).then(|| costs.iter().sum()),
-            errors: e.spans.iter().filter(|s| s.status == "error").count() as u64,
+            errors: spans.iter().filter(|s| s.status == "error").count() as u64,
             delivery: self
                 .destinations
                 .iter()
@@ -512,46 +538,87 @@ fn span_record(s: &SpanData) -> SpanRecord {
     }
 }
 
-fn update_usage(usage: &mut BTreeMap<(String, String, String), GenAiUsage>, span: &SpanRecord) {
-    let Some(operation) = span.str("gen_ai.operation.name") else {
+fn attribute<'a>(span: &'a SpanData, key: &str) -> Option<&'a Value> {
+    span.attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == key)
+        .map(|kv| &kv.value)
+}
+
+fn str_attribute<'a>(span: &'a SpanData, key: &str) -> Option<&'a str> {
+    match attribute(span, key)? {
+        Value::String(s) => Some(s.as_str()),
+        _ => None,
+    }
+}
+
+fn int_attribute(span: &SpanData, key: &str) -> Option<i64> {
+    match attribute(span, key)? {
+        Value::I64(n) => Some(*n),
+        _ => None,
+    }
+}
+
+fn float_attribute(span: &SpanData, key: &str) -> Option<f64> {
+    match attribute(span, key)? {
+        Value::F64(f) => Some(*f),
+        Value::I64(n) => Some(*n as f64),
+        _ => None,
+    }
+}
+
+/// Adds one span to the cumulative usage, reading the span as the export path has it.
+fn update_usage(usage: &mut Vec<GenAiUsage>, span: &SpanData) {
+    let Some(operation) = str_attribute(span, "gen_ai.operation.name") else {
         return;
     };
-    let provider = span
-        .str("gen_ai.provider.name")
-        .or_else(|| span.str("gen_ai.system"))
+    let provider = str_attribute(span, "gen_ai.provider.name")
+        .or_else(|| str_attribute(span, "gen_ai.system"))
         .unwrap_or("unknown");
-    let model = span
-        .str("gen_ai.response.model")
-        .or_else(|| span.str("gen_ai.request.model"))
+    let model = str_attribute(span, "gen_ai.response.model")
+        .or_else(|| str_attribute(span, "gen_ai.request.model"))
         .unwrap_or("unknown");
-    let key = (operation.to_owned(), provider.to_owned(), model.to_owned());
-    let entry = usage.entry(key).or_insert_with(|| GenAiUsage {
-        operation: operation.to_owned(),
-        provider: provider.to_owned(),
-        model: model.to_owned(),
-        calls: 0,
-        errors: 0,
-        input_tokens: Histogram::new(TOKEN_BUCKETS),
-        output_tokens: Histogram::new(TOKEN_BUCKETS),
-        duration_seconds: Histogram::new(DURATION_BUCKETS),
-        time_to_first_chunk_seconds: Histogram::new(DURATION_BUCKETS),
-        cost: 0.0,
-    });
+    let index = match usage
+        .iter()
+        .position(|u| u.operation == operation && u.provider == provider && u.model == model)
+    {
+        Some(index) => index,
+        None => {
+            usage.push(GenAiUsage {
+                operation: operation.to_owned(),
+                provider: provider.to_owned(),
+                model: model.to_owned(),
+                calls: 0,
+                errors: 0,
+                input_tokens: Histogram::new(TOKEN_BUCKETS),
+                output_tokens: Histogram::new(TOKEN_BUCKETS),
+                duration_seconds: Histogram::new(DURATION_BUCKETS),
+                time_to_first_chunk_seconds: Histogram::new(DURATION_BUCKETS),
+                cost: 0.0,
+            });
+            usage.len() - 1
+        }
+    };
+    let entry = &mut usage[index];
     entry.calls += 1;
-    if span.status == "error" || span.attributes.contains_key("error.type") {
+    if matches!(span.status, Status::Error { .. }) || attribute(span, "error.type").is_some() {
         entry.errors += 1;
     }
-    if let Some(n) = span.int("gen_ai.usage.input_tokens") {
+    if let Some(n) = int_attribute(span, "gen_ai.usage.input_tokens") {
         entry.input_tokens.observe(n as f64);
     }
-    if let Some(n) = span.int("gen_ai.usage.output_tokens") {
+    if let Some(n) = int_attribute(span, "gen_ai.usage.output_tokens") {
         entry.output_tokens.observe(n as f64);
     }
-    entry.duration_seconds.observe(span.duration_ms() / 1000.0);
-    if let Some(t) = span.float("gen_ai.response.time_to_first_chunk") {
+    let duration = span
+        .end_time
+        .duration_since(span.start_time)
+        .unwrap_or_default();
+    entry.duration_seconds.observe(duration.as_secs_f64());
+    if let Some(t) = float_attribute(span, "gen_ai.response.time_to_first_chunk") {
         entry.time_to_first_chunk_seconds.observe(t);
     }
-    if let Some(c) = span.float("gen_ai.usage.cost") {
+    if let Some(c) = float_attribute(span, "gen_ai.usage.cost") {
         entry.cost += c;
     }
 }
@@ -615,6 +682,25 @@ mod tests {
         }
         let state = ledger.lock();
         assert_eq!(state.early.len(), 2);
+    }
+
+    #[test]
+    fn stored_spans_are_bounded_over_all_traces_by_forgetting_the_oldest() {
+        let ledger = TraceLedger::new(100_000, vec!["a".into()]);
+        // 20 traces of 300 spans: 6,000 spans, more than the ledger keeps.
+        for trace in 1..=20u128 {
+            let spans: Vec<_> = (1..=300u64).map(|i| span(trace, i)).collect();
+            ledger.record(&spans);
+        }
+        let recent = ledger.recent(100);
+        let stored: u64 = recent.iter().map(|t| t.span_count).sum();
+        assert!(stored as usize <= MAX_STORED_SPANS, "{stored} spans kept");
+        assert_eq!(recent.len(), MAX_STORED_SPANS / 300);
+        // The newest traces are the ones kept, each whole.
+        assert_eq!(recent[0].trace_id, hex(&20u128.to_be_bytes()));
+        assert!(recent.iter().all(|t| t.span_count == 300));
+        assert!(ledger.trace(&1u128.to_be_bytes()).is_none());
+        assert_eq!(ledger.lock().stored_spans, stored as usize);
     }
 
     #[test]

@@ -4,12 +4,13 @@
 
 use std::sync::Arc;
 use std::sync::mpsc::SyncSender;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use opentelemetry::Value;
 use opentelemetry_sdk::trace::SpanData;
 use tokio::sync::mpsc;
 
+use super::intake::{self, IntakeReceiver, Taken};
 use super::ledger::{Mark, TraceLedger};
 use super::replay::{HeldBatch, ReplayBuffer};
 use super::{Control, ResourceCell};
@@ -22,7 +23,9 @@ pub(crate) struct Worker {
     destination: Arc<dyn Destination>,
     encoder: BatchEncoder,
     resource: Arc<ResourceCell>,
-    queue: mpsc::Receiver<Arc<SpanData>>,
+    queue: IntakeReceiver,
+    /// When the queue is next looked at if no batch's worth wakes the worker first.
+    next_intake: Instant,
     control: mpsc::UnboundedReceiver<Control>,
     stats: Arc<DestinationStats>,
     settings: PipelineSettings,
@@ -47,7 +50,7 @@ impl Worker {
     pub(crate) fn new(
         destination: Arc<dyn Destination>,
         resource: Arc<ResourceCell>,
-        queue: mpsc::Receiver<Arc<SpanData>>,
+        queue: IntakeReceiver,
         control: mpsc::UnboundedReceiver<Control>,
         stats: Arc<DestinationStats>,
         settings: PipelineSettings,
@@ -61,6 +64,7 @@ impl Worker {
             destination,
             resource,
             queue,
+            next_intake: Instant::now(),
             control,
             stats,
             settings,
@@ -79,6 +83,8 @@ impl Worker {
     pub(crate) async fn run(mut self) {
         let mut in_flight: Option<SendFuture> = None;
         let mut incoming: Vec<Arc<SpanData>> = Vec::with_capacity(self.settings.batch_max_spans);
+        let woken = self.queue.woken();
+        let tick = intake::tick(self.settings.batch_timeout);
         loop {
             if in_flight.is_none() {
                 in_flight = self.start_send(Instant::now());
@@ -110,15 +116,11 @@ impl Worker {
                     in_flight = None;
                     self.on_outcome(outcome, Instant::now());
                 }
-                received = self.queue.recv_many(&mut incoming, limit), if !self.intake_closed => {
-                    if received == 0 {
-                        self.intake_closed = true;
-                        self.seal_batch();
-                    } else {
-                        for span in incoming.drain(..) {
-                            self.add_to_batch(span);
-                        }
-                    }
+                () = woken.notified(), if !self.intake_closed => {
+                    self.take_intake(&mut incoming, limit, tick);
+                }
+                () = sleep_until(Some(self.next_intake)), if !self.intake_closed => {
+                    self.take_intake(&mut incoming, limit, tick);
                 }
                 () = sleep_until(wake), if wake.is_some() => {
                     let now = Instant::now();
@@ -382,8 +384,26 @@ impl Worker {
     }
 
     fn drain_queue(&mut self) {
-        while let Ok(span) = self.queue.try_recv() {
+        while let Some(span) = self.queue.try_recv() {
             self.add_to_batch(span);
+        }
+    }
+
+    /// Moves what is queued into batches, at most `limit` spans at a time so control
+    /// commands and send outcomes are not starved under a flood.
+    fn take_intake(&mut self, incoming: &mut Vec<Arc<SpanData>>, limit: usize, tick: Duration) {
+        let taken = self.queue.take(incoming, limit);
+        for span in incoming.drain(..) {
+            self.add_to_batch(span);
+        }
+        match taken {
+            // More is waiting: come back at once (the select sees an expired deadline).
+            Taken::Full => self.next_intake = Instant::now(),
+            Taken::Empty => self.next_intake = Instant::now() + tick,
+            Taken::Closed => {
+                self.intake_closed = true;
+                self.seal_batch();
+            }
         }
     }
 

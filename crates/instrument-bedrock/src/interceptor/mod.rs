@@ -34,3 +34,44 @@ mod request;
 mod response;
 
 pub use interceptor::BedrockTelemetryInterceptor;
+
+/// Bench-only: the interceptor's unary response parsing, reachable from
+/// `benches/parse.rs` of `genai-telemetry-bridge`. Hidden from the documentation and not
+/// part of the public API (no stability promise); applications never need it.
+#[doc(hidden)]
+pub mod bench_support {
+    use aws_smithy_runtime_api::http::Headers;
+    use genai_telemetry_core::genai::GenAiResponse;
+
+    use super::request::Operation;
+    use super::response;
+    use crate::BedrockModelFamily;
+
+    /// What the interceptor reads from a successful `InvokeModel` response of `family`
+    /// (the same function it calls after the SDK got the response): the body parsed as
+    /// JSON, the family's reader, then the `x-amzn-bedrock-*-token-count` headers for any
+    /// count the body lacks. `Err` when the body is not the JSON the family documents.
+    pub fn read_invoke_model_response(
+        family: BedrockModelFamily,
+        headers: &Headers,
+        body: &[u8],
+        capture: bool,
+    ) -> Result<GenAiResponse, &'static str> {
+        response::read(Operation::InvokeModel, family, headers, Some(body), capture)
+    }
+
+    /// Same for a `Converse` response body.
+    pub fn read_converse_response(
+        headers: &Headers,
+        body: &[u8],
+        capture: bool,
+    ) -> Result<GenAiResponse, &'static str> {
+        response::read(
+            Operation::Converse,
+            BedrockModelFamily::Unknown,
+            headers,
+            Some(body),
+            capture,
+        )
+    }
+}
