@@ -40,7 +40,6 @@ use genai_telemetry_bridge::instana::InstanaDestination;
 use genai_telemetry_bridge::langfuse::LangfuseDestination;
 use genai_telemetry_bridge::{BridgeConfig, Destination, OtlpDestination};
 use opentelemetry::{Context, KeyValue};
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue as ProtoKeyValue};
 use opentelemetry_proto::tonic::resource::v1::Resource as ProtoResource;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -356,18 +355,7 @@ fn resource() -> ProtoResource {
             KeyValue::new("host.name", "checkout-assistant-7d9f8c6b5-x2k4q"),
         ])
         .build();
-    ProtoResource {
-        attributes: resource
-            .iter()
-            .map(|(k, v)| ProtoKeyValue {
-                key: k.as_str().to_owned(),
-                value: Some(AnyValue::from(v.clone())),
-                key_strindex: 0,
-            })
-            .collect(),
-        dropped_attributes_count: 0,
-        entity_refs: Vec::new(),
-    }
+    genai_telemetry_bridge::core::destination::resource_to_proto(&resource)
 }
 
 /// The three destinations, built from their default settings as the facade builds them.

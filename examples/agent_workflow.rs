@@ -33,11 +33,10 @@ use async_openai::types::chat::{
     ChatCompletionRequestSystemMessage, ChatCompletionRequestToolMessage,
     ChatCompletionRequestUserMessage, CreateChatCompletionRequestArgs, FunctionCall,
 };
-use backends::{Backends, Error, env, print_tree};
+use backends::{Backends, Error, print_tree};
 use genai_telemetry_bridge::genai::GenAiInstrumentation;
 use genai_telemetry_bridge::genai::semconv::attr;
 use genai_telemetry_bridge::openai::OpenAiTelemetryLayer;
-use genai_telemetry_receiver::mock_llm::{MockLlm, MockLlmConfig};
 use opentelemetry::trace::TraceContextExt as _;
 use opentelemetry::{Context, KeyValue};
 use serde_json::{Value, json};
@@ -51,7 +50,7 @@ async fn main() -> Result<(), Error> {
 
     // The LLM client, instrumented: one GenAI span per call, a child of whatever workflow,
     // agent or tool span is current when the call is made.
-    let (openai_config, http, model, _mock) = openai()?;
+    let (openai_config, http, model, _mock) = backends::openai_llm(Duration::from_millis(250))?;
     let service = tower::ServiceBuilder::new()
         .layer(OpenAiTelemetryLayer::new(instrumentation.clone()))
         .service(ReqwestService::new(http));
@@ -189,27 +188,4 @@ async fn get_weather(arguments: &Value) -> Value {
         "conditions": "light rain",
         "precipitation_probability": 0.8
     })
-}
-
-/// The real OpenAI API when `OPENAI_API_KEY` is set, else the loopback mock (kept alive by
-/// the returned handle), with the HTTP client to reach it.
-fn openai() -> Result<(OpenAIConfig, reqwest::Client, String, Option<MockLlm>), Error> {
-    let model = env("OPENAI_MODEL").unwrap_or_else(|| "gpt-4o-mini".to_owned());
-    if env("OPENAI_API_KEY").is_some() {
-        let base = env("OPENAI_BASE_URL").unwrap_or_else(|| "https://api.openai.com/v1".into());
-        println!("LLM: {base}, model {model} (OPENAI_API_KEY is set)");
-        // Reads OPENAI_API_KEY and OPENAI_BASE_URL.
-        return Ok((OpenAIConfig::new(), reqwest::Client::new(), model, None));
-    }
-    let mock = MockLlm::start(MockLlmConfig::new().delay(Duration::from_millis(250)))?;
-    println!(
-        "LLM: OPENAI_API_KEY not set; a loopback mock of the OpenAI API at {} (it gives every question the same answer)",
-        mock.openai_base_url()
-    );
-    let config = OpenAIConfig::new()
-        .with_api_base(mock.openai_base_url())
-        .with_api_key("sk-mock");
-    // Straight to 127.0.0.1, whatever HTTP(S)_PROXY says.
-    let http = reqwest::Client::builder().no_proxy().build()?;
-    Ok((config, http, model, Some(mock)))
 }

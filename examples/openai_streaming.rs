@@ -24,23 +24,21 @@ mod backends;
 use std::time::{Duration, Instant};
 
 use async_openai::Client;
-use async_openai::config::OpenAIConfig;
 use async_openai::middleware::ReqwestService;
 use async_openai::types::chat::{
     ChatCompletionRequestSystemMessage, ChatCompletionRequestUserMessage,
     ChatCompletionStreamOptions, CreateChatCompletionRequestArgs,
 };
-use backends::{Backends, Error, env, print_views};
+use backends::{Backends, Error, print_views};
 use futures_util::StreamExt as _;
 use genai_telemetry_bridge::genai::semconv::attr;
 use genai_telemetry_bridge::openai::OpenAiTelemetryLayer;
-use genai_telemetry_receiver::mock_llm::{MockLlm, MockLlmConfig};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let backends = Backends::start("streaming-chat")?;
     let instrumentation = backends.instrumentation()?;
-    let (openai_config, http, model, _mock) = openai()?;
+    let (openai_config, http, model, _mock) = backends::openai_llm(Duration::from_millis(300))?;
     let service = tower::ServiceBuilder::new()
         .layer(OpenAiTelemetryLayer::new(instrumentation))
         .service(ReqwestService::new(http));
@@ -132,27 +130,4 @@ fn millis(d: Duration) -> f64 {
 
 fn opt<T: std::fmt::Display>(value: Option<T>) -> String {
     value.map_or_else(|| "MISSING".to_owned(), |v| v.to_string())
-}
-
-/// The real OpenAI API when `OPENAI_API_KEY` is set, else the loopback mock (kept alive by
-/// the returned handle), with the HTTP client to reach it.
-fn openai() -> Result<(OpenAIConfig, reqwest::Client, String, Option<MockLlm>), Error> {
-    let model = env("OPENAI_MODEL").unwrap_or_else(|| "gpt-4o-mini".to_owned());
-    if env("OPENAI_API_KEY").is_some() {
-        let base = env("OPENAI_BASE_URL").unwrap_or_else(|| "https://api.openai.com/v1".into());
-        println!("LLM: {base}, model {model} (OPENAI_API_KEY is set)");
-        // Reads OPENAI_API_KEY and OPENAI_BASE_URL.
-        return Ok((OpenAIConfig::new(), reqwest::Client::new(), model, None));
-    }
-    let mock = MockLlm::start(MockLlmConfig::new().delay(Duration::from_millis(300)))?;
-    println!(
-        "LLM: OPENAI_API_KEY not set; a loopback mock of the OpenAI API at {}",
-        mock.openai_base_url()
-    );
-    let config = OpenAIConfig::new()
-        .with_api_base(mock.openai_base_url())
-        .with_api_key("sk-mock");
-    // Straight to 127.0.0.1, whatever HTTP(S)_PROXY says.
-    let http = reqwest::Client::builder().no_proxy().build()?;
-    Ok((config, http, model, Some(mock)))
 }

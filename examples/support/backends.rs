@@ -14,9 +14,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
+use async_openai::config::OpenAIConfig;
 use base64::Engine as _;
 use genai_telemetry_bridge::genai::{GenAiInstrumentation, PricingTable, capture_content_from_env};
 use genai_telemetry_bridge::{BridgeConfigBuilder, TelemetryManager};
+use genai_telemetry_receiver::mock_llm::{MockLlm, MockLlmConfig};
 use genai_telemetry_receiver::{OtlpReceiver, ReceivedSpan, ReceiverConfig};
 use opentelemetry_proto::tonic::common::v1::AnyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
@@ -371,4 +373,29 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 /// The value of environment variable `name` when it is set and not empty.
 pub(crate) fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The real OpenAI API when `OPENAI_API_KEY` is set, else the loopback mock (kept alive by
+/// the returned handle, answering after `mock_delay`), with the HTTP client to reach it.
+pub(crate) fn openai_llm(
+    mock_delay: Duration,
+) -> Result<(OpenAIConfig, reqwest::Client, String, Option<MockLlm>), Error> {
+    let model = env("OPENAI_MODEL").unwrap_or_else(|| "gpt-4o-mini".to_owned());
+    if env("OPENAI_API_KEY").is_some() {
+        let base = env("OPENAI_BASE_URL").unwrap_or_else(|| "https://api.openai.com/v1".into());
+        println!("LLM: {base}, model {model} (OPENAI_API_KEY is set)");
+        // Reads OPENAI_API_KEY and OPENAI_BASE_URL.
+        return Ok((OpenAIConfig::new(), reqwest::Client::new(), model, None));
+    }
+    let mock = MockLlm::start(MockLlmConfig::new().delay(mock_delay))?;
+    println!(
+        "LLM: OPENAI_API_KEY not set; a loopback mock of the OpenAI API at {} (it gives every question the same answer)",
+        mock.openai_base_url()
+    );
+    let config = OpenAIConfig::new()
+        .with_api_base(mock.openai_base_url())
+        .with_api_key("sk-mock");
+    // Straight to 127.0.0.1, whatever HTTP(S)_PROXY says.
+    let http = reqwest::Client::builder().no_proxy().build()?;
+    Ok((config, http, model, Some(mock)))
 }

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::options::FaultProfile;
 use crate::progress::Progress;
-use crate::setup::{LlmClient, Receivers, manager, wait_until};
+use crate::setup::{LlmClient, Receivers, fault_profile_manager, wait_until};
 
 /// What the memory phase measured.
 #[derive(Debug, Clone, Serialize)]
@@ -57,18 +57,7 @@ pub(crate) async fn measure(
     progress: &Progress,
 ) -> Result<MemoryResult> {
     receivers.reset();
-    let windows = fault.breaker_windows;
-    let telemetry = manager(
-        "bench-memory",
-        Some(&receivers.langfuse_target()),
-        Some(&receivers.instana_target()),
-        |p| {
-            if let Some((window, cap)) = windows {
-                p.breaker.recovery_window = window;
-                p.breaker.max_recovery_window = cap;
-            }
-        },
-    )?;
+    let telemetry = fault_profile_manager("bench-memory", receivers, fault.breaker_windows)?;
     let client = LlmClient::instrumented(api_base, &telemetry)?;
     // Warm up to the steady state first: full 512-span batches encoded (the export
     // thread's working set) and the diagnostics window of recent traces full, so the

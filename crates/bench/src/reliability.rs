@@ -1,8 +1,9 @@
 //! Phase 3: the fault profile. Both receivers fail a share of requests with 503, answer
 //! some with 429 and `Retry-After: 1`, and go down once for the outage window, while the
-//! application makes instrumented calls at a steady rate. Afterwards the faults stop, the
-//! bridge drains, and every span is counted at the receivers: delivered means decoded by
-//! the receiver, lost is produced minus delivered, duplicates are span IDs decoded twice.
+//! application makes instrumented calls at a steady rate. Afterwards the 503 share and the
+//! 429s go on while the bridge drains what it held (so the replay itself meets faults), and
+//! every span is counted at the receivers: delivered means decoded by the receiver, lost is
+//! produced minus delivered, duplicates are span IDs decoded twice.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -12,7 +13,7 @@ use serde::Serialize;
 
 use crate::options::FaultProfile;
 use crate::progress::Progress;
-use crate::setup::{LlmClient, Receivers, manager, wait_until};
+use crate::setup::{LlmClient, Receivers, fault_profile_manager, wait_until};
 
 /// What one destination went through.
 #[derive(Debug, Clone, Serialize)]
@@ -35,8 +36,8 @@ pub(crate) struct DestinationReliability {
     pub(crate) dropped: u64,
 }
 
-/// Runs the profile; returns Langfuse's figures, then Instana's, and the seconds taken to
-/// drain after the faults stopped.
+/// Runs the profile; returns Langfuse's figures, then Instana's, and the seconds the
+/// bridge took to drain, under the same 503 and 429 faults, after the traffic stopped.
 pub(crate) async fn measure(
     api_base: &str,
     receivers: &Receivers,
@@ -49,18 +50,7 @@ pub(crate) async fn measure(
         r.faults().set_failure_ratio(profile.failure_ratio, 503);
         r.faults().set_throttle_ratio(profile.throttle_ratio, "1");
     }
-    let windows = profile.breaker_windows;
-    let telemetry = manager(
-        "bench-reliability",
-        Some(&receivers.langfuse_target()),
-        Some(&receivers.instana_target()),
-        |p| {
-            if let Some((window, cap)) = windows {
-                p.breaker.recovery_window = window;
-                p.breaker.max_recovery_window = cap;
-            }
-        },
-    )?;
+    let telemetry = fault_profile_manager("bench-reliability", receivers, profile.breaker_windows)?;
     let client = LlmClient::instrumented(api_base, &telemetry)?;
 
     let total = profile.before_outage + profile.outage + profile.after_outage;
@@ -84,10 +74,7 @@ pub(crate) async fn measure(
     }
     bar.finish();
 
-    for r in receivers.both() {
-        r.faults().clear();
-    }
-    let faults_stopped = Instant::now();
+    let traffic_stopped = Instant::now();
     let drained = wait_until(Duration::from_secs(600), || {
         receivers
             .both()
@@ -100,7 +87,10 @@ pub(crate) async fn measure(
                 .all(|d| d.spans_pending() == 0)
     })
     .await;
-    let drain_secs = faults_stopped.elapsed().as_secs_f64();
+    let drain_secs = traffic_stopped.elapsed().as_secs_f64();
+    for r in receivers.both() {
+        r.faults().clear();
+    }
     if !drained {
         progress.note("the bridge did not drain within 600 s; counting what arrived");
     }

@@ -181,6 +181,26 @@ pub(crate) fn manager(
     Ok(manager)
 }
 
+/// A dual manager on `receivers` with the library's defaults, except the breaker windows
+/// when the fault profile scales them down (`(recovery window, cap)`).
+pub(crate) fn fault_profile_manager(
+    service: &str,
+    receivers: &Receivers,
+    breaker_windows: Option<(Duration, Duration)>,
+) -> Result<TelemetryManager> {
+    manager(
+        service,
+        Some(&receivers.langfuse_target()),
+        Some(&receivers.instana_target()),
+        |p| {
+            if let Some((window, cap)) = breaker_windows {
+                p.breaker.recovery_window = window;
+                p.breaker.max_recovery_window = cap;
+            }
+        },
+    )
+}
+
 /// The async-openai client of one mode and the request every call sends.
 pub(crate) struct LlmClient {
     client: Client<OpenAIConfig>,

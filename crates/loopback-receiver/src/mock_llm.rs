@@ -351,17 +351,25 @@ fn bedrock_ok(state: &MockState, n: u64, body: &Value, usage: Option<(u64, u64)>
     response
 }
 
+/// Counts and delays a Bedrock request, then reads its prompt size: `(request number,
+/// input tokens)`, or the `ValidationException` a malformed body gets.
+async fn bedrock_request(state: &MockState, body: &Bytes) -> Result<(u64, u64), Response> {
+    let n = state.begin().await;
+    let request = parse_json(body)
+        .map_err(|e| bedrock_error(state, StatusCode::BAD_REQUEST, "ValidationException", &e))?;
+    let input = estimate_tokens(text_chars(&request["messages"]) + text_chars(&request["system"]));
+    Ok((n, input))
+}
+
 async fn converse(
     State(state): State<Arc<MockState>>,
     Path(_model): Path<String>,
     body: Bytes,
 ) -> Response {
-    let n = state.begin().await;
-    let request = match parse_json(&body) {
-        Ok(v) => v,
-        Err(e) => return bedrock_error(&state, StatusCode::BAD_REQUEST, "ValidationException", &e),
+    let (n, input) = match bedrock_request(&state, &body).await {
+        Ok(read) => read,
+        Err(refused) => return refused,
     };
-    let input = estimate_tokens(text_chars(&request["messages"]) + text_chars(&request["system"]));
     bedrock_ok(
         &state,
         n,
@@ -380,12 +388,10 @@ async fn invoke(
     Path(model): Path<String>,
     body: Bytes,
 ) -> Response {
-    let n = state.begin().await;
-    let request = match parse_json(&body) {
-        Ok(v) => v,
-        Err(e) => return bedrock_error(&state, StatusCode::BAD_REQUEST, "ValidationException", &e),
+    let (n, input) = match bedrock_request(&state, &body).await {
+        Ok(read) => read,
+        Err(refused) => return refused,
     };
-    let input = estimate_tokens(text_chars(&request["messages"]) + text_chars(&request["system"]));
     let usage = Some((input, ANSWER_TOKENS));
     if model.contains("anthropic.") {
         return bedrock_ok(

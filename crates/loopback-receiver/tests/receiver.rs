@@ -562,3 +562,19 @@ async fn without_records_a_span_id_of_the_wrong_length_is_still_refused_with_400
         400
     );
 }
+
+#[tokio::test]
+async fn a_failure_ratio_fails_about_that_share_of_requests() {
+    let r = start();
+    r.faults().set_seed(1);
+    r.faults().set_failure_ratio(0.3, 503);
+    let mut failed = 0;
+    for i in 0..200u8 {
+        let id = i + 1;
+        if post(&r, body_for(&[id])).await.status() == 503 {
+            failed += 1;
+        }
+    }
+    // Binomial(200, 0.3): mean 60, standard deviation about 6.5.
+    assert!((35..=85).contains(&failed), "{failed} of 200 failed");
+}

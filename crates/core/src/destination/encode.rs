@@ -350,8 +350,9 @@ fn span_to_proto(data: &SpanData) -> Span {
     }
 }
 
-/// Converts an SDK resource into its protobuf form (done once per pipeline).
-pub(crate) fn resource_to_proto(resource: &opentelemetry_sdk::Resource) -> ProtoResource {
+/// Converts an SDK resource into its protobuf form (done once per pipeline), as every
+/// batch carries it.
+pub fn resource_to_proto(resource: &opentelemetry_sdk::Resource) -> ProtoResource {
     ProtoResource {
         attributes: resource
             .iter()

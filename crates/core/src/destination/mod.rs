@@ -11,7 +11,7 @@ use std::pin::Pin;
 use bytes::Bytes;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
-pub(crate) use encode::resource_to_proto;
+pub use encode::resource_to_proto;
 pub use encode::{BatchEncoder, EncodedBatch, decode_request, gzip, spans_to_request, split_batch};
 pub use otlp_http::{HttpTransport, HttpTransportSettings, OtlpDestination};
 

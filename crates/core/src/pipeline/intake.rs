@@ -109,33 +109,9 @@ impl IntakeReceiver {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use opentelemetry::trace::{
-        SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,
-    };
-    use std::time::SystemTime;
 
     fn span(i: u64) -> Arc<SpanData> {
-        Arc::new(SpanData {
-            span_context: SpanContext::new(
-                TraceId::from(u128::from(i) + 1),
-                SpanId::from(i + 1),
-                TraceFlags::SAMPLED,
-                false,
-                TraceState::default(),
-            ),
-            parent_span_id: SpanId::INVALID,
-            parent_span_is_remote: false,
-            span_kind: SpanKind::Client,
-            name: "chat".into(),
-            start_time: SystemTime::now(),
-            end_time: SystemTime::now(),
-            attributes: Vec::new(),
-            dropped_attributes_count: 0,
-            events: opentelemetry_sdk::trace::SpanEvents::default(),
-            links: opentelemetry_sdk::trace::SpanLinks::default(),
-            status: Status::Unset,
-            instrumentation_scope: opentelemetry::InstrumentationScope::builder("t").build(),
-        })
+        crate::pipeline::ledger::test_span(u128::from(i) + 1, i + 1)
     }
 
     #[tokio::test]

@@ -623,6 +623,34 @@ fn update_usage(usage: &mut Vec<GenAiUsage>, span: &SpanData) {
     }
 }
 
+/// A plain ended span with these IDs, for the pipeline's unit tests.
+#[cfg(test)]
+pub(crate) fn test_span(trace: u128, span: u64) -> std::sync::Arc<SpanData> {
+    use opentelemetry::trace::{SpanContext, SpanKind, TraceFlags, TraceId, TraceState};
+    let now = SystemTime::now();
+    std::sync::Arc::new(SpanData {
+        span_context: SpanContext::new(
+            TraceId::from(trace),
+            SpanId::from(span),
+            TraceFlags::SAMPLED,
+            false,
+            TraceState::default(),
+        ),
+        parent_span_id: SpanId::INVALID,
+        parent_span_is_remote: false,
+        span_kind: SpanKind::Client,
+        name: "chat".into(),
+        start_time: now,
+        end_time: now,
+        attributes: Vec::new(),
+        dropped_attributes_count: 0,
+        events: opentelemetry_sdk::trace::SpanEvents::default(),
+        links: opentelemetry_sdk::trace::SpanLinks::default(),
+        status: Status::Unset,
+        instrumentation_scope: opentelemetry::InstrumentationScope::builder("t").build(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -638,29 +666,7 @@ mod tests {
     }
 
     fn span(trace: u128, span: u64) -> std::sync::Arc<SpanData> {
-        use opentelemetry::trace::{SpanContext, SpanKind, TraceFlags, TraceId, TraceState};
-        let now = SystemTime::now();
-        std::sync::Arc::new(SpanData {
-            span_context: SpanContext::new(
-                TraceId::from(trace),
-                SpanId::from(span),
-                TraceFlags::SAMPLED,
-                false,
-                TraceState::default(),
-            ),
-            parent_span_id: SpanId::INVALID,
-            parent_span_is_remote: false,
-            span_kind: SpanKind::Client,
-            name: "chat".into(),
-            start_time: now,
-            end_time: now,
-            attributes: Vec::new(),
-            dropped_attributes_count: 0,
-            events: opentelemetry_sdk::trace::SpanEvents::default(),
-            links: opentelemetry_sdk::trace::SpanLinks::default(),
-            status: Status::Unset,
-            instrumentation_scope: opentelemetry::InstrumentationScope::builder("t").build(),
-        })
+        test_span(trace, span)
     }
 
     #[test]
