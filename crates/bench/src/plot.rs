@@ -1,4 +1,5 @@
 //! Latency distribution plots: one SVG histogram per mode, with the median and p99 marked.
+//! Counts are on a logarithmic axis, so the tail that p99 speaks of is visible.
 
 use std::path::Path;
 
@@ -48,25 +49,34 @@ pub(crate) fn latency_histogram(
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d(lo..hi, 0u32..(top + top / 10 + 1))
+        .build_cartesian_2d(lo..hi, (0.8f64..f64::from(top) * 2.0).log_scale())
         .map_err(|e| anyhow!("{e}"))?;
     chart
         .configure_mesh()
         .x_desc("latency per call (µs)")
-        .y_desc("calls")
+        .y_desc("calls (log scale)")
         .draw()
         .map_err(|e| anyhow!("{e}"))?;
     chart
-        .draw_series(counts.iter().enumerate().map(|(i, &c)| {
-            let x0 = lo + width * i as f64;
-            Rectangle::new([(x0, 0), (x0 + width, c)], BLUE.mix(0.55).filled())
-        }))
+        .draw_series(
+            counts
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| **c > 0)
+                .map(|(i, &c)| {
+                    let x0 = lo + width * i as f64;
+                    Rectangle::new(
+                        [(x0, 0.8), (x0 + width, f64::from(c))],
+                        BLUE.mix(0.55).filled(),
+                    )
+                }),
+        )
         .map_err(|e| anyhow!("{e}"))?;
     for (value, label, color) in [(median_us, "median", RED), (p99_us, "p99", BLACK)] {
         if value <= hi {
             chart
                 .draw_series(LineSeries::new(
-                    [(value, 0), (value, top)],
+                    [(value, 0.8), (value, f64::from(top))],
                     color.stroke_width(2),
                 ))
                 .map_err(|e| anyhow!("{e}"))?

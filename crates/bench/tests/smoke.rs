@@ -39,6 +39,26 @@ fn assert_same_shape(documented: &Value, written: &Value, path: &str) {
     }
 }
 
+/// Equal values, numbers within a relative 1e-9.
+fn assert_same_figures(a: &Value, b: &Value, path: &str) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            assert_eq!(x.len(), y.len(), "{path}");
+            for (k, v) in x {
+                assert_same_figures(v, &y[k], &format!("{path}.{k}"));
+            }
+        }
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            assert!(
+                (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+                "{path}: {x} vs {y}"
+            );
+        }
+        (x, y) => assert_eq!(x, y, "{path}"),
+    }
+}
+
 fn out_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "genai-telemetry-bench-smoke-{}",
@@ -86,8 +106,14 @@ async fn a_smoke_run_measures_every_phase_and_writes_the_report_in_the_documente
     let written: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
     assert_same_shape(&documented_schema(), &written, "report");
-    let typed: Report = serde_json::from_value(written).unwrap();
-    assert_eq!(typed, outcome.report);
+    let typed: Report = serde_json::from_value(written.clone()).unwrap();
+    // serde_json reads floats back to within an ulp or so, not always bit for bit.
+    assert_same_figures(&serde_json::to_value(&typed).unwrap(), &written, "report");
+    assert_same_figures(
+        &serde_json::to_value(&outcome.report).unwrap(),
+        &written,
+        "report",
+    );
 
     // Figures are what ran.
     let r = &outcome.report;
