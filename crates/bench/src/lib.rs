@@ -247,7 +247,18 @@ pub async fn run(options: &BenchOptions) -> Result<BenchOutcome> {
     let throughput = throughput::measure(&local, options.throughput_duration, &progress).await?;
 
     let report = build_report(options, &latencies, &memory, &reliability, &throughput)?;
-    let markdown = report.markdown();
+    let mut markdown = report.markdown();
+    if options.real_langfuse.is_some() || options.real_instana.is_some() {
+        use std::fmt::Write as _;
+        let _ = writeln!(
+            markdown,
+            "\nlatency modes against Langfuse: {}, Instana: {} (the other phases on loopback stand-ins); spans acknowledged in the latency phase:",
+            back_ends.langfuse, back_ends.instana
+        );
+        for (what, produced, delivered) in &latency_delivery {
+            let _ = writeln!(markdown, "- {what}: {delivered} of {produced}");
+        }
+    }
 
     let mut files = Vec::new();
     let write = |name: &str, contents: &[u8], files: &mut Vec<PathBuf>| -> Result<()> {
