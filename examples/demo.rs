@@ -9,7 +9,6 @@
 
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use genai_telemetry_bridge::TelemetryManager;
 use genai_telemetry_receiver::{OtlpReceiver, ReceivedSpan, ReceiverConfig};
 use opentelemetry::KeyValue;
@@ -20,21 +19,8 @@ const SECRET_KEY: &str = "sk-lf-demo";
 const AGENT_KEY: &str = "demo-agent-key";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let basic =
-        base64::engine::general_purpose::STANDARD.encode(format!("{PUBLIC_KEY}:{SECRET_KEY}"));
-    let langfuse = OtlpReceiver::start(
-        ReceiverConfig::new()
-            .name("langfuse")
-            .traces_path("/api/public/otel/v1/traces")
-            .require_header("authorization", &format!("Basic {basic}"))
-            .require_header("x-langfuse-ingestion-version", "4"),
-    )?;
-    let instana = OtlpReceiver::start(
-        ReceiverConfig::new()
-            .name("instana")
-            .metrics_path("/v1/metrics")
-            .require_header("x-instana-key", AGENT_KEY),
-    )?;
+    let langfuse = OtlpReceiver::start(ReceiverConfig::langfuse(PUBLIC_KEY, SECRET_KEY))?;
+    let instana = OtlpReceiver::start(ReceiverConfig::instana(AGENT_KEY))?;
     println!("Langfuse stand-in: {}", langfuse.traces_url());
     println!("Instana stand-in:  {}", instana.traces_url());
 

@@ -15,7 +15,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use async_openai::config::OpenAIConfig;
-use base64::Engine as _;
 use genai_telemetry_bridge::genai::{GenAiInstrumentation, PricingTable, capture_content_from_env};
 use genai_telemetry_bridge::{BridgeConfigBuilder, TelemetryManager};
 use genai_telemetry_receiver::mock_llm::{MockLlm, MockLlmConfig};
@@ -74,21 +73,8 @@ impl Backends {
             });
         }
 
-        let basic =
-            base64::engine::general_purpose::STANDARD.encode(format!("{PUBLIC_KEY}:{SECRET_KEY}"));
-        let langfuse = OtlpReceiver::start(
-            ReceiverConfig::new()
-                .name("langfuse")
-                .traces_path("/api/public/otel/v1/traces")
-                .require_header("authorization", &format!("Basic {basic}"))
-                .require_header("x-langfuse-ingestion-version", "4"),
-        )?;
-        let instana = OtlpReceiver::start(
-            ReceiverConfig::new()
-                .name("instana")
-                .metrics_path("/v1/metrics")
-                .require_header("x-instana-key", AGENT_KEY),
-        )?;
+        let langfuse = OtlpReceiver::start(ReceiverConfig::langfuse(PUBLIC_KEY, SECRET_KEY))?;
+        let instana = OtlpReceiver::start(ReceiverConfig::instana(AGENT_KEY))?;
         println!("telemetry: no destination configured; loopback stand-ins receive it:");
         println!("   Langfuse  {}", langfuse.traces_url());
         println!("   Instana   {}", instana.traces_url());

@@ -12,7 +12,6 @@ use async_openai::types::chat::{
     ChatCompletionRequestSystemMessage, ChatCompletionRequestUserMessage,
     CreateChatCompletionRequest, CreateChatCompletionRequestArgs,
 };
-use base64::Engine as _;
 use genai_telemetry_bridge::genai::GenAiInstrumentation;
 use genai_telemetry_bridge::openai::OpenAiTelemetryLayer;
 use genai_telemetry_bridge::{PipelineSettings, TelemetryManager};
@@ -39,23 +38,15 @@ pub(crate) struct Receivers {
 impl Receivers {
     /// Starts both; `suffix` tells apart several pairs in logs.
     pub(crate) fn start(suffix: &str) -> Result<Self> {
-        let basic = base64::engine::general_purpose::STANDARD
-            .encode(format!("{LANGFUSE_PUBLIC_KEY}:{LANGFUSE_SECRET_KEY}"));
         let langfuse = OtlpReceiver::start(
-            ReceiverConfig::new()
+            ReceiverConfig::langfuse(LANGFUSE_PUBLIC_KEY, LANGFUSE_SECRET_KEY)
                 .name(&format!("langfuse{suffix}"))
-                .traces_path("/api/public/otel/v1/traces")
-                .require_header("authorization", &format!("Basic {basic}"))
-                .require_header("x-langfuse-ingestion-version", "4")
                 .keep_records(false),
         )
         .context("starting the Langfuse stand-in")?;
         let instana = OtlpReceiver::start(
-            ReceiverConfig::new()
+            ReceiverConfig::instana(INSTANA_KEY)
                 .name(&format!("instana{suffix}"))
-                .traces_path("/v1/traces")
-                .metrics_path("/v1/metrics")
-                .require_header("x-instana-key", INSTANA_KEY)
                 .keep_records(false),
         )
         .context("starting the Instana stand-in")?;

@@ -42,6 +42,29 @@ impl ReceiverConfig {
         }
     }
 
+    /// A stand-in for Langfuse's OTLP endpoint, checking what Langfuse checks: path
+    /// `/api/public/otel/v1/traces`, `Authorization: Basic base64(public:secret)` and
+    /// `x-langfuse-ingestion-version: 4`. Named `langfuse`.
+    pub fn langfuse(public_key: &str, secret_key: &str) -> Self {
+        use base64::Engine as _;
+        let basic =
+            base64::engine::general_purpose::STANDARD.encode(format!("{public_key}:{secret_key}"));
+        Self::new()
+            .name("langfuse")
+            .traces_path("/api/public/otel/v1/traces")
+            .require_header("authorization", &format!("Basic {basic}"))
+            .require_header("x-langfuse-ingestion-version", "4")
+    }
+
+    /// A stand-in for an Instana agent or acceptor: traces on `/v1/traces`, GenAI metrics on
+    /// `/v1/metrics`, `x-instana-key` required. Named `instana`.
+    pub fn instana(agent_key: &str) -> Self {
+        Self::new()
+            .name("instana")
+            .metrics_path("/v1/metrics")
+            .require_header("x-instana-key", agent_key)
+    }
+
     /// Also accepts OTLP metrics (`ExportMetricsServiceRequest`) on this path, e.g.
     /// `"/v1/metrics"`, with the same header, encoding and fault handling as traces.
     /// Decoded requests are kept in [`OtlpReceiver::metrics`](crate::OtlpReceiver::metrics).

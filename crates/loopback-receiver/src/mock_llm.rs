@@ -209,19 +209,28 @@ async fn not_found(State(state): State<Arc<MockState>>) -> Response {
     )
 }
 
-async fn chat_completions(State(state): State<Arc<MockState>>, body: Bytes) -> Response {
+/// Counts and delays an OpenAI-compatible request, then reads it: `(request number,
+/// body)` with a string `model`, or the 400 OpenAI answers a malformed body or a missing
+/// model with.
+async fn openai_request(state: &MockState, body: &Bytes) -> Result<(u64, Value), Response> {
     let n = state.begin().await;
-    let request = match parse_json(&body) {
-        Ok(v) => v,
-        Err(e) => return openai_error(&state, StatusCode::BAD_REQUEST, &e),
-    };
-    let Some(model) = request["model"].as_str() else {
-        return openai_error(
-            &state,
+    let request = parse_json(body).map_err(|e| openai_error(state, StatusCode::BAD_REQUEST, &e))?;
+    if !request["model"].is_string() {
+        return Err(openai_error(
+            state,
             StatusCode::BAD_REQUEST,
             "you must provide a model parameter",
-        );
+        ));
+    }
+    Ok((n, request))
+}
+
+async fn chat_completions(State(state): State<Arc<MockState>>, body: Bytes) -> Response {
+    let (n, request) = match openai_request(&state, &body).await {
+        Ok(read) => read,
+        Err(refused) => return refused,
     };
+    let model = request["model"].as_str().unwrap_or_default();
     let prompt_tokens = estimate_tokens(text_chars(&request["messages"]));
     let usage = json!({
         "prompt_tokens": prompt_tokens,
@@ -298,18 +307,11 @@ fn sse_chat(state: &MockState, id: &str, model: &str, usage: Option<Value>) -> R
 }
 
 async fn embeddings(State(state): State<Arc<MockState>>, body: Bytes) -> Response {
-    state.begin().await;
-    let request = match parse_json(&body) {
-        Ok(v) => v,
-        Err(e) => return openai_error(&state, StatusCode::BAD_REQUEST, &e),
+    let (_, request) = match openai_request(&state, &body).await {
+        Ok(read) => read,
+        Err(refused) => return refused,
     };
-    let Some(model) = request["model"].as_str() else {
-        return openai_error(
-            &state,
-            StatusCode::BAD_REQUEST,
-            "you must provide a model parameter",
-        );
-    };
+    let model = request["model"].as_str().unwrap_or_default();
     let inputs = match &request["input"] {
         Value::Array(items) => items.len().max(1),
         _ => 1,
