@@ -72,6 +72,17 @@ pub enum BridgeError {
     /// The export thread could not be started.
     #[error("cannot start the telemetry export thread: {0}")]
     ExportThread(String),
+    /// The disk spool directory cannot be used: not creatable, not writable, or locked by
+    /// another process.
+    #[error("{variable}={}: {message}", dir.display())]
+    Spool {
+        /// The variable that set the directory (`TELEMETRY_SPOOL_DIR`).
+        variable: &'static str,
+        /// The directory.
+        dir: std::path::PathBuf,
+        /// What is wrong, and what to do.
+        message: String,
+    },
     /// Two destinations share a name, so their stats would be indistinguishable.
     #[error("two destinations are named {0:?}; give each a distinct name")]
     DuplicateDestination(String),

@@ -36,6 +36,7 @@ pub mod genai;
 pub mod pipeline;
 pub mod resilience;
 pub mod sampling;
+pub mod spool;
 pub mod stats;
 
 pub use config::{BridgeConfig, BridgeConfigBuilder, PipelineSettings, TlsOptions};
@@ -43,4 +44,5 @@ pub use destination::{Destination, EncodedBatch, OtlpDestination};
 pub use error::{BridgeError, ConfigError, ConfigProblem};
 pub use pipeline::{FanoutProcessor, FlushReport, Pipeline, ShutdownReport};
 pub use resilience::{BreakerSettings, BreakerState, ExportOutcome, RetrySettings};
-pub use stats::{BridgeStats, DestinationSnapshot, DropReason, DroppedCounts};
+pub use spool::{FsyncPolicy, SpoolSettings};
+pub use stats::{BridgeStats, DestinationSnapshot, DropReason, DroppedCounts, SpoolCounts};

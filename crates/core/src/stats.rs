@@ -23,6 +23,8 @@ pub enum DropReason {
     /// Shutdown's deadline passed before the spans could be delivered, or spans ended
     /// after shutdown began.
     Shutdown,
+    /// A disk spool record was found damaged when read back for sending.
+    SpoolDamaged,
 }
 
 impl DropReason {
@@ -33,6 +35,7 @@ impl DropReason {
             DropReason::Overflow => "overflow",
             DropReason::PermanentError => "permanent_error",
             DropReason::Shutdown => "shutdown",
+            DropReason::SpoolDamaged => "spool_damaged",
         }
     }
 }
@@ -46,6 +49,7 @@ pub struct DestinationStats {
     dropped_overflow: AtomicU64,
     dropped_permanent: AtomicU64,
     dropped_shutdown: AtomicU64,
+    dropped_spool_damaged: AtomicU64,
     batches_ok: AtomicU64,
     batches_failed: AtomicU64,
     retries: AtomicU64,
@@ -56,6 +60,14 @@ pub struct DestinationStats {
     bytes_held: AtomicU64,
     batches_held: AtomicU64,
     spans_held: AtomicU64,
+    spool_spans_written: AtomicU64,
+    spool_batches_written: AtomicU64,
+    spool_spans_recovered: AtomicU64,
+    spool_damaged_records: AtomicU64,
+    spool_errors: AtomicU64,
+    spool_bytes: AtomicU64,
+    spool_batches: AtomicU64,
+    spool_spans: AtomicU64,
     last_error: Mutex<Option<LastError>>,
     recent_failures: Mutex<VecDeque<FailureRecord>>,
 }
@@ -115,6 +127,7 @@ impl DestinationStats {
             DropReason::Overflow => &self.dropped_overflow,
             DropReason::PermanentError => &self.dropped_permanent,
             DropReason::Shutdown => &self.dropped_shutdown,
+            DropReason::SpoolDamaged => &self.dropped_spool_damaged,
         };
         counter.fetch_add(spans, Relaxed);
     }
@@ -182,6 +195,30 @@ impl DestinationStats {
         self.spans_held.store(spans, Relaxed);
     }
 
+    pub(crate) fn add_spooled(&self, spans: u64) {
+        self.spool_spans_written.fetch_add(spans, Relaxed);
+        self.spool_batches_written.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn add_spool_recovered(&self, spans: u64, damaged: u64) {
+        self.spool_spans_recovered.fetch_add(spans, Relaxed);
+        self.spool_damaged_records.fetch_add(damaged, Relaxed);
+    }
+
+    pub(crate) fn add_spool_damaged(&self) {
+        self.spool_damaged_records.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn add_spool_error(&self) {
+        self.spool_errors.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn set_spooled(&self, bytes: u64, batches: u64, spans: u64) {
+        self.spool_bytes.store(bytes, Relaxed);
+        self.spool_batches.store(batches, Relaxed);
+        self.spool_spans.store(spans, Relaxed);
+    }
+
     /// Consistent-enough copy of every counter (each counter is read atomically).
     pub fn snapshot(&self, destination: &str) -> DestinationSnapshot {
         let last_success = self.last_success_unix_ms.load(Relaxed);
@@ -194,6 +231,7 @@ impl DestinationStats {
                 overflow: self.dropped_overflow.load(Relaxed),
                 permanent_error: self.dropped_permanent.load(Relaxed),
                 shutdown: self.dropped_shutdown.load(Relaxed),
+                spool_damaged: self.dropped_spool_damaged.load(Relaxed),
             },
             batches_ok: self.batches_ok.load(Relaxed),
             batches_failed: self.batches_failed.load(Relaxed),
@@ -206,8 +244,40 @@ impl DestinationStats {
             bytes_held: self.bytes_held.load(Relaxed),
             batches_held: self.batches_held.load(Relaxed),
             spans_held: self.spans_held.load(Relaxed),
+            spool: SpoolCounts {
+                spans_written: self.spool_spans_written.load(Relaxed),
+                batches_written: self.spool_batches_written.load(Relaxed),
+                spans_recovered: self.spool_spans_recovered.load(Relaxed),
+                damaged_records: self.spool_damaged_records.load(Relaxed),
+                errors: self.spool_errors.load(Relaxed),
+                bytes: self.spool_bytes.load(Relaxed),
+                batches: self.spool_batches.load(Relaxed),
+                spans: self.spool_spans.load(Relaxed),
+            },
         }
     }
+}
+
+/// What one destination's disk spool did and holds (all zero when the spool is off).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SpoolCounts {
+    /// Spans written to the spool: each is on disk (as far as the fsync policy promises)
+    /// until delivered.
+    pub spans_written: u64,
+    /// Records (batches) written to the spool.
+    pub batches_written: u64,
+    /// Spans found in the spool at startup, left undelivered by an earlier run.
+    pub spans_recovered: u64,
+    /// Torn or corrupted records skipped, at startup or when read back.
+    pub damaged_records: u64,
+    /// Spool I/O errors (the batch then stayed in memory).
+    pub errors: u64,
+    /// Bytes of spool segment files on disk now.
+    pub bytes: u64,
+    /// Batches in the spool waiting for delivery now.
+    pub batches: u64,
+    /// Spans in the spool waiting for delivery now.
+    pub spans: u64,
 }
 
 /// Spans dropped by one destination, by reason.
@@ -221,12 +291,14 @@ pub struct DroppedCounts {
     pub permanent_error: u64,
     /// See [`DropReason::Shutdown`].
     pub shutdown: u64,
+    /// See [`DropReason::SpoolDamaged`].
+    pub spool_damaged: u64,
 }
 
 impl DroppedCounts {
     /// All dropped spans, whatever the reason.
     pub fn total(&self) -> u64 {
-        self.queue_full + self.overflow + self.permanent_error + self.shutdown
+        self.queue_full + self.overflow + self.permanent_error + self.shutdown + self.spool_damaged
     }
 }
 
@@ -263,13 +335,15 @@ pub struct DestinationSnapshot {
     pub batches_held: u64,
     /// Spans waiting in the replay buffer.
     pub spans_held: u64,
+    /// The disk spool (all zero when it is off).
+    pub spool: SpoolCounts,
 }
 
 impl DestinationSnapshot {
-    /// Spans accepted but neither delivered nor dropped yet (in the queue, in the batch
-    /// being built, in flight or held for replay).
+    /// Spans accepted (or recovered from the spool) but neither delivered nor dropped yet:
+    /// in the queue, in the batch being built, in flight, held for replay or spooled.
     pub fn spans_pending(&self) -> u64 {
-        self.spans_enqueued
+        (self.spans_enqueued + self.spool.spans_recovered)
             .saturating_sub(self.spans_delivered)
             .saturating_sub(self.dropped.total() - self.dropped.queue_full)
     }

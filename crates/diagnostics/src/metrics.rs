@@ -141,6 +141,7 @@ impl Collector for Snapshot {
                         ("overflow", s.dropped.overflow),
                         ("permanent_error", s.dropped.permanent_error),
                         ("shutdown", s.dropped.shutdown),
+                        ("spool_damaged", s.dropped.spool_damaged),
                     ]
                     .into_iter()
                     .try_for_each(|(reason, n)| {
@@ -149,6 +150,39 @@ impl Collector for Snapshot {
                         counter(m, &l, n)
                     })
                 })
+            },
+        )?;
+        family(
+            e,
+            "genai_telemetry_spool_spans_written",
+            "Spans written to the disk spool (TELEMETRY_SPOOL_DIR).",
+            None,
+            Counter,
+            |m| {
+                d.iter()
+                    .try_for_each(|s| counter(m, &dest(&s.destination), s.spool.spans_written))
+            },
+        )?;
+        family(
+            e,
+            "genai_telemetry_spool_spans",
+            "Spans waiting in the disk spool.",
+            None,
+            Gauge,
+            |m| {
+                d.iter()
+                    .try_for_each(|s| gauge(m, &dest(&s.destination), s.spool.spans))
+            },
+        )?;
+        family(
+            e,
+            "genai_telemetry_spool_held",
+            "Bytes of disk spool segment files.",
+            Some(&Unit::Bytes),
+            Gauge,
+            |m| {
+                d.iter()
+                    .try_for_each(|s| gauge(m, &dest(&s.destination), s.spool.bytes))
             },
         )?;
         family(

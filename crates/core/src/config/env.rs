@@ -169,6 +169,18 @@ pub const ENV_VARIABLES: &[(&str, &str)] = &[
         "recent traces kept for diagnostics (0 = off)",
     ),
     (
+        "TELEMETRY_SPOOL_DIR",
+        "disk spool directory for batches a destination cannot deliver now (off when unset)",
+    ),
+    (
+        "TELEMETRY_SPOOL_MAX_BYTES",
+        "bound of the disk spool, shared by the destinations",
+    ),
+    (
+        "TELEMETRY_SPOOL_FSYNC",
+        "when spooled records are forced to disk: always, periodic or never",
+    ),
+    (
         "TELEMETRY_BREAKER_FAILURE_THRESHOLD",
         "consecutive failed exports that open the breaker",
     ),
@@ -435,6 +447,41 @@ impl BridgeConfigBuilder {
                     fix: "use a whole number such as 1000, or 0 to keep no recent traces"
                         .to_owned(),
                 }),
+            }
+        }
+        if let Some(dir) = r.string(&["TELEMETRY_SPOOL_DIR"]) {
+            p.spool = Some(crate::spool::SpoolSettings::new(dir));
+        }
+        let spool_max = r.parsed(&["TELEMETRY_SPOOL_MAX_BYTES"], parse::parse_bytes);
+        let spool_fsync = r.parsed(&["TELEMETRY_SPOOL_FSYNC"], |raw| {
+            crate::spool::FsyncPolicy::parse(raw).ok_or_else(|| Invalid {
+                problem: format!("{raw:?} is not a fsync policy"),
+                fix: "use always, periodic or never".to_owned(),
+            })
+        });
+        match p.spool.as_mut() {
+            Some(spool) => {
+                if let Some(max) = spool_max {
+                    spool.max_bytes = max as u64;
+                }
+                if let Some(fsync) = spool_fsync {
+                    spool.fsync = fsync;
+                }
+            }
+            None => {
+                for (set, var) in [
+                    (spool_max.is_some(), "TELEMETRY_SPOOL_MAX_BYTES"),
+                    (spool_fsync.is_some(), "TELEMETRY_SPOOL_FSYNC"),
+                ] {
+                    if set {
+                        r.problems.push(crate::error::ConfigProblem {
+                            variable: var.to_owned(),
+                            problem: "has no effect without TELEMETRY_SPOOL_DIR".to_owned(),
+                            fix: "set TELEMETRY_SPOOL_DIR to turn the disk spool on, or remove it"
+                                .to_owned(),
+                        });
+                    }
+                }
             }
         }
         if let Some(v) = r.parsed(&["TELEMETRY_BREAKER_FAILURE_THRESHOLD"], parse::parse_count) {

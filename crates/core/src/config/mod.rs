@@ -285,6 +285,9 @@ pub struct PipelineSettings {
     pub export_threads: usize,
     /// Recent traces kept in memory for diagnostics (0 turns the trace ledger off).
     pub recent_traces: usize,
+    /// Disk spool for batches a destination cannot deliver now (`TELEMETRY_SPOOL_DIR`);
+    /// `None` keeps them in memory only.
+    pub spool: Option<crate::spool::SpoolSettings>,
     /// Circuit breaker.
     #[serde(skip)]
     pub breaker: BreakerSettings,
@@ -313,6 +316,7 @@ impl Default for PipelineSettings {
             shutdown_timeout: Duration::from_secs(5),
             export_threads: 1,
             recent_traces: 1_000,
+            spool: None,
             breaker: BreakerSettings::default(),
             retry: RetrySettings::default(),
         }
@@ -571,6 +575,17 @@ impl BridgeConfigBuilder {
         self
     }
 
+    /// Turns the disk spool on in `dir` (`TELEMETRY_SPOOL_DIR`), keeping its bound and
+    /// fsync policy if already set. One process per directory.
+    pub fn spool_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        let dir = dir.into();
+        match self.pipeline.spool.as_mut() {
+            Some(spool) => spool.dir = dir,
+            None => self.pipeline.spool = Some(crate::spool::SpoolSettings::new(dir)),
+        }
+        self
+    }
+
     /// Change some pipeline settings, keeping the rest.
     pub fn tune(mut self, change: impl FnOnce(&mut PipelineSettings)) -> Self {
         change(&mut self.pipeline);
@@ -666,6 +681,22 @@ impl BridgeConfigBuilder {
                     var,
                     "must be longer than zero",
                     "use a duration such as 500ms or 30s",
+                );
+            }
+        }
+        if let Some(spool) = &p.spool {
+            if spool.max_bytes == 0 {
+                self.problem(
+                    "TELEMETRY_SPOOL_MAX_BYTES",
+                    zero,
+                    "use a size such as 512MiB",
+                );
+            }
+            if spool.dir.as_os_str().is_empty() {
+                self.problem(
+                    "TELEMETRY_SPOOL_DIR",
+                    "is empty",
+                    "name a directory this process alone may write to",
                 );
             }
         }

@@ -276,6 +276,59 @@ fn tuning_knobs_and_otel_bsp_aliases_are_read() {
 }
 
 #[test]
+fn the_disk_spool_is_read_from_its_three_variables() {
+    let config = from_vars(&[
+        ("TELEMETRY_SPOOL_DIR", "/var/lib/app/spool"),
+        ("TELEMETRY_SPOOL_MAX_BYTES", "2GiB"),
+        ("TELEMETRY_SPOOL_FSYNC", "Always"),
+    ])
+    .unwrap();
+    let spool = config.pipeline.spool.unwrap();
+    assert_eq!(spool.dir, std::path::PathBuf::from("/var/lib/app/spool"));
+    assert_eq!(spool.max_bytes, 2 << 30);
+    assert_eq!(spool.fsync, crate::spool::FsyncPolicy::Always);
+
+    let defaults = from_vars(&[("TELEMETRY_SPOOL_DIR", "/tmp/s")]).unwrap();
+    let spool = defaults.pipeline.spool.unwrap();
+    assert_eq!(
+        (spool.max_bytes, spool.fsync),
+        (
+            crate::spool::DEFAULT_SPOOL_MAX_BYTES,
+            crate::spool::FsyncPolicy::Periodic
+        )
+    );
+    assert!(from_vars(&[]).unwrap().pipeline.spool.is_none());
+}
+
+#[test]
+fn spool_mistakes_are_named() {
+    let e = err(&[
+        ("TELEMETRY_SPOOL_DIR", "/tmp/s"),
+        ("TELEMETRY_SPOOL_FSYNC", "sometimes"),
+        ("TELEMETRY_SPOOL_MAX_BYTES", "0"),
+    ]);
+    assert!(e.names("TELEMETRY_SPOOL_FSYNC"), "{e}");
+    assert!(e.names("TELEMETRY_SPOOL_MAX_BYTES"), "{e}");
+    assert!(e.to_string().contains("always, periodic or never"), "{e}");
+    // Tuning a spool that is not on is a mistake, not a silent no-op.
+    let e = err(&[("TELEMETRY_SPOOL_MAX_BYTES", "1GiB")]);
+    assert!(e.names("TELEMETRY_SPOOL_MAX_BYTES"), "{e}");
+    assert!(e.to_string().contains("without TELEMETRY_SPOOL_DIR"), "{e}");
+}
+
+#[test]
+fn the_builder_turns_the_spool_on() {
+    let config = BridgeConfig::builder()
+        .spool_dir("/tmp/spool")
+        .build()
+        .unwrap();
+    assert_eq!(
+        config.pipeline.spool.map(|s| s.dir),
+        Some(std::path::PathBuf::from("/tmp/spool"))
+    );
+}
+
+#[test]
 fn breaker_cap_shorter_than_window_is_rejected() {
     let e = err(&[
         ("TELEMETRY_BREAKER_RECOVERY", "1m"),

@@ -110,7 +110,8 @@ pub struct FlushReport {
 /// Result of [`Pipeline::shutdown`]: what was delivered and what was not.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ShutdownReport {
-    /// True when every destination finished before the timeout with nothing left behind.
+    /// True when every destination finished before the timeout with nothing left behind,
+    /// in memory or in the disk spool (spooled spans are kept for the next run, not lost).
     pub complete: bool,
     /// How long the shutdown took.
     pub elapsed_ms: u64,
@@ -160,6 +161,16 @@ impl Pipeline {
                 destinations.iter().map(|d| d.name().to_owned()).collect(),
             ))
         });
+        // Taken here, so a second process on the same directory fails at startup; held by
+        // the export thread until its workers have finished with the spool.
+        let spool_lock = match &settings.spool {
+            Some(spool) => Some(crate::spool::SpoolLock::acquire(&spool.dir)?),
+            None => None,
+        };
+        let spool_share = settings
+            .spool
+            .as_ref()
+            .map(|s| s.max_bytes / destinations.len().max(1) as u64);
         let mut lanes = Vec::new();
         let mut workers = Vec::new();
         for (index, destination) in destinations.into_iter().enumerate() {
@@ -174,6 +185,16 @@ impl Pipeline {
                 control: control_tx,
                 stats: Arc::clone(&stats),
             });
+            let spool =
+                settings
+                    .spool
+                    .as_ref()
+                    .zip(spool_share)
+                    .map(|(s, share)| worker::SpoolPlan {
+                        dir: s.destination_dir(destination.name()),
+                        max_bytes: share,
+                        fsync: s.fsync,
+                    });
             workers.push(worker::Worker::new(
                 destination,
                 Arc::clone(&resource),
@@ -182,6 +203,7 @@ impl Pipeline {
                 stats,
                 settings.clone(),
                 ledger.as_ref().map(|l| (Arc::clone(l), index)),
+                spool,
             ));
         }
 
@@ -230,6 +252,7 @@ impl Pipeline {
                         let _ = h.await;
                     }
                 });
+                drop(spool_lock);
             })
             .map_err(|e| BridgeError::ExportThread(e.to_string()))?;
 
@@ -384,7 +407,7 @@ impl Pipeline {
             && stats
                 .destinations
                 .iter()
-                .all(|d| d.dropped.shutdown == 0 && d.spans_held == 0);
+                .all(|d| d.dropped.shutdown == 0 && d.spans_held == 0 && d.spool.spans == 0);
         let report = ShutdownReport {
             complete,
             elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),

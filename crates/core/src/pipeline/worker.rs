@@ -2,6 +2,8 @@
 //! destination's view, and sends them one request at a time (while batching goes on), with
 //! retry, circuit breaker and replay buffer. Runs on the export runtime, never on the app's.
 
+use std::collections::VecDeque;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::SyncSender;
 use std::time::{Duration, Instant};
@@ -17,7 +19,26 @@ use super::{Control, ResourceCell};
 use crate::config::PipelineSettings;
 use crate::destination::{BatchEncoder, Destination, SendFuture, split_batch};
 use crate::resilience::{BreakerState, CircuitBreaker, ExportOutcome, Transition};
+use crate::spool::{DestinationSpool, FsyncPolicy, SpooledBatch};
 use crate::stats::{DestinationStats, DropReason};
+
+/// Where a destination's spool lives; opened by the worker on the export thread.
+pub(crate) struct SpoolPlan {
+    pub(crate) dir: PathBuf,
+    pub(crate) max_bytes: u64,
+    pub(crate) fsync: FsyncPolicy,
+}
+
+/// Where the batch in flight came from, which decides what its outcome does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// The in-memory replay buffer.
+    Memory,
+    /// The disk spool's head record, by seq (acknowledged once delivered or dropped).
+    Spool(u64),
+    /// A part of a split spool record (the record is acknowledged when all parts are done).
+    Front,
+}
 
 pub(crate) struct Worker {
     destination: Arc<dyn Destination>,
@@ -36,6 +57,17 @@ pub(crate) struct Worker {
     batch_deadline: Option<Instant>,
     /// The batch whose request is in flight (its future lives in `run`).
     sending: Option<HeldBatch>,
+    sending_origin: Origin,
+    /// The disk spool, when configured: while it holds anything (or the breaker is not
+    /// closed), new batches go to it, so it always holds the oldest batches.
+    spool: Option<DestinationSpool>,
+    spool_plan: Option<SpoolPlan>,
+    /// Failed attempts of the spool's head record.
+    spool_attempts: u32,
+    /// Parts of a spool record split after a 413, sent before anything else, and the
+    /// record they came from.
+    front: VecDeque<HeldBatch>,
+    front_record: Option<u64>,
     /// Earliest time the head of the buffer may be (re)sent after a transient failure.
     retry_at: Option<Instant>,
     flush_waiters: Vec<SyncSender<bool>>,
@@ -47,6 +79,10 @@ pub(crate) struct Worker {
 }
 
 impl Worker {
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one constructor, called once per destination by Pipeline::start"
+    )]
     pub(crate) fn new(
         destination: Arc<dyn Destination>,
         resource: Arc<ResourceCell>,
@@ -55,6 +91,7 @@ impl Worker {
         stats: Arc<DestinationStats>,
         settings: PipelineSettings,
         ledger: Option<(Arc<TraceLedger>, usize)>,
+        spool_plan: Option<SpoolPlan>,
     ) -> Self {
         Self {
             encoder: BatchEncoder::for_destination(destination.as_ref()),
@@ -71,6 +108,12 @@ impl Worker {
             batch_bytes: 0,
             batch_deadline: None,
             sending: None,
+            sending_origin: Origin::Memory,
+            spool: None,
+            spool_plan,
+            spool_attempts: 0,
+            front: VecDeque::new(),
+            front_record: None,
             retry_at: None,
             flush_waiters: Vec::new(),
             shutdown: None,
@@ -81,6 +124,7 @@ impl Worker {
     }
 
     pub(crate) async fn run(mut self) {
+        self.open_spool();
         let mut in_flight: Option<SendFuture> = None;
         let mut incoming: Vec<Arc<SpanData>> = Vec::with_capacity(self.settings.batch_max_spans);
         let woken = self.queue.woken();
@@ -158,28 +202,230 @@ impl Worker {
             .encoder
             .encode(&self.batch, &resource, self.destination.as_ref());
         self.batch.clear();
+        let to_spool = self.spool_is_taking();
         for batch in encoded {
-            let dropped = self.buffer.push_back(HeldBatch::new(batch));
-            self.count_overflow(&dropped);
+            if to_spool {
+                self.spool_or_hold(HeldBatch::new(batch));
+            } else {
+                let dropped = self.buffer.push_back(HeldBatch::new(batch));
+                self.count_overflow(&dropped);
+            }
         }
         self.publish_held();
     }
 
+    fn open_spool(&mut self) {
+        let Some(plan) = self.spool_plan.take() else {
+            return;
+        };
+        match DestinationSpool::open(plan.dir.clone(), plan.max_bytes, plan.fsync) {
+            Ok((spool, recovered)) => {
+                self.stats
+                    .add_spool_recovered(recovered.spans, recovered.damaged);
+                if recovered.batches > 0 || recovered.damaged > 0 {
+                    tracing::info!(
+                        destination = self.destination.name(),
+                        spans = recovered.spans,
+                        batches = recovered.batches,
+                        damaged = recovered.damaged,
+                        "spool holds spans from an earlier run: replaying them first"
+                    );
+                }
+                self.spool = Some(spool);
+            }
+            Err(e) => {
+                self.stats.add_spool_error();
+                tracing::error!(
+                    destination = self.destination.name(),
+                    dir = %plan.dir.display(),
+                    "cannot open the disk spool, holding batches in memory only: {e}"
+                );
+            }
+        }
+        self.publish_held();
+    }
+
+    /// New batches go to the spool while it holds older ones (order is kept) or while the
+    /// back end is failing (the breaker is not closed).
+    fn spool_is_taking(&self) -> bool {
+        self.spool
+            .as_ref()
+            .is_some_and(|spool| !spool.is_empty() || self.breaker.state() != BreakerState::Closed)
+    }
+
+    /// Writes a batch to the spool; on an I/O error it is held in memory instead.
+    fn spool_or_hold(&mut self, held: HeldBatch) {
+        let Some(spool) = self.spool.as_mut() else {
+            let dropped = self.buffer.push_back(held);
+            self.count_overflow(&dropped);
+            return;
+        };
+        let was_empty = spool.is_empty();
+        match spool.append(&held.batch) {
+            Ok(evicted) => {
+                if was_empty {
+                    self.spool_attempts = held.attempts;
+                }
+                self.stats.add_spooled(held.spans());
+                self.count_spool_eviction(&evicted);
+            }
+            Err(e) => {
+                self.stats.add_spool_error();
+                tracing::warn!(
+                    destination = self.destination.name(),
+                    "cannot write to the disk spool, holding the batch in memory: {e}"
+                );
+                let dropped = self.buffer.push_back(held);
+                self.count_overflow(&dropped);
+            }
+        }
+    }
+
+    /// After a failure: everything held in memory moves to the spool, oldest first.
+    fn spill_to_spool(&mut self) {
+        if self.spool.is_none() {
+            return;
+        }
+        for held in self.buffer.drain_all() {
+            self.spool_or_hold(held);
+        }
+    }
+
+    fn count_spool_eviction(&mut self, evicted: &[SpooledBatch]) {
+        let in_flight = match self.sending_origin {
+            Origin::Spool(seq) if self.sending.is_some() => Some(seq),
+            _ => None,
+        };
+        // The record in flight is counted by its outcome instead.
+        let spans: u64 = evicted
+            .iter()
+            .filter(|b| Some(b.seq) != in_flight)
+            .map(|b| u64::from(b.span_count))
+            .sum();
+        if let Some((ledger, index)) = &self.ledger {
+            for b in evicted.iter().filter(|b| Some(b.seq) != in_flight) {
+                ledger.mark(*index, &b.traces, Mark::Dropped { was_held: true });
+            }
+        }
+        if spans > 0 {
+            self.stats.add_dropped(DropReason::Overflow, spans);
+            tracing::warn!(
+                destination = self.destination.name(),
+                spans,
+                "disk spool full: oldest segment dropped"
+            );
+        }
+    }
+
+    /// Reads the spool's head for sending; damaged records are skipped and counted.
+    fn read_spool_head(&mut self) -> Option<(HeldBatch, u64)> {
+        loop {
+            let spool = self.spool.as_mut()?;
+            let head = spool.head()?.clone();
+            match spool.read(&head) {
+                Ok(batch) => {
+                    return Some((
+                        HeldBatch {
+                            batch,
+                            attempts: self.spool_attempts,
+                        },
+                        head.seq,
+                    ));
+                }
+                Err(e) => {
+                    let acknowledged = spool.acknowledge(head.seq);
+                    self.stats.add_spool_damaged();
+                    self.stats
+                        .add_dropped(DropReason::SpoolDamaged, u64::from(head.span_count));
+                    self.spool_attempts = 0;
+                    tracing::warn!(
+                        destination = self.destination.name(),
+                        spans = head.span_count,
+                        "spool record unreadable, skipped: {e}"
+                    );
+                    if let Err(e) = acknowledged {
+                        self.stats.add_spool_error();
+                        tracing::warn!("cannot update the spool's cursor: {e}");
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+
+    /// A spool record is done (delivered or dropped): the spool forgets it.
+    fn acknowledge_spooled(&mut self, seq: u64) {
+        self.spool_attempts = 0;
+        if let Some(spool) = self.spool.as_mut()
+            && let Err(e) = spool.acknowledge(seq)
+        {
+            self.stats.add_spool_error();
+            tracing::warn!(
+                destination = self.destination.name(),
+                "cannot update the spool's cursor (the batch may be sent again after a restart): {e}"
+            );
+        }
+    }
+
+    /// The batch that was in flight is done with; release whatever its origin holds.
+    fn settle(&mut self, origin: Origin) {
+        match origin {
+            Origin::Memory => {}
+            Origin::Spool(seq) => self.acknowledge_spooled(seq),
+            Origin::Front => {
+                if self.front.is_empty()
+                    && let Some(seq) = self.front_record.take()
+                {
+                    self.acknowledge_spooled(seq);
+                }
+            }
+        }
+    }
+
     fn start_send(&mut self, now: Instant) -> Option<SendFuture> {
-        if self.buffer.is_empty() || self.retry_at.is_some_and(|at| at > now) {
+        let spool_waiting = self.spool.as_ref().is_some_and(|s| !s.is_empty());
+        if (self.buffer.is_empty() && self.front.is_empty() && !spool_waiting)
+            || self.retry_at.is_some_and(|at| at > now)
+            || self.breaker.open_until().is_some_and(|until| until > now)
+        {
             return None;
         }
+        // Oldest first: parts of a split spool record, then the spool, then memory.
+        let (held, origin) = if !self.front.is_empty() {
+            (self.front.pop_front()?, Origin::Front)
+        } else if spool_waiting {
+            match self.read_spool_head() {
+                Some((held, seq)) => (held, Origin::Spool(seq)),
+                None => {
+                    self.publish_held();
+                    return None;
+                }
+            }
+        } else {
+            let held = self.buffer.checkout()?;
+            (held, Origin::Memory)
+        };
         let (allowed, transition) = self.breaker.try_acquire(now);
         self.note_transition(transition, None);
         if !allowed {
+            match origin {
+                Origin::Memory => {
+                    self.buffer.check_in(&held);
+                    let dropped = self.buffer.push_front(held);
+                    self.count_overflow(&dropped);
+                }
+                Origin::Front => self.front.push_front(held),
+                // Still on disk: read again next time.
+                Origin::Spool(_) => {}
+            }
             return None;
         }
-        let held = self.buffer.checkout()?;
         if held.attempts > 0 {
             self.stats.add_retry();
         }
         let future = self.destination.send(&held.batch);
         self.sending = Some(held);
+        self.sending_origin = origin;
         self.publish_held();
         Some(future)
     }
@@ -188,7 +434,10 @@ impl Worker {
         let Some(mut held) = self.sending.take() else {
             return;
         };
-        self.buffer.check_in(&held);
+        let origin = self.sending_origin;
+        if origin == Origin::Memory {
+            self.buffer.check_in(&held);
+        }
         match outcome {
             ExportOutcome::Delivered => {
                 self.stats.add_delivered(held.spans());
@@ -201,6 +450,7 @@ impl Worker {
                 self.retry_at = None;
                 let t = self.breaker.record_success();
                 self.note_transition(t, None);
+                self.settle(origin);
             }
             ExportOutcome::Transient {
                 reason,
@@ -221,8 +471,7 @@ impl Worker {
                     ?delay,
                     "export failed, will retry: {reason}"
                 );
-                let dropped = self.buffer.push_front(held);
-                self.count_overflow(&dropped);
+                self.hold_for_retry(held, origin);
                 self.fail_flush_waiters();
             }
             ExportOutcome::Unauthorized { status, reason } => {
@@ -238,8 +487,7 @@ impl Worker {
                     t,
                     Some(&format!("credentials refused (HTTP {status}): {reason}")),
                 );
-                let dropped = self.buffer.push_front(held);
-                self.count_overflow(&dropped);
+                self.hold_for_retry(held, origin);
                 self.fail_flush_waiters();
             }
             ExportOutcome::TooLarge { reason } => {
@@ -248,17 +496,36 @@ impl Worker {
                     Some((first, second)) => {
                         self.stats.add_split();
                         let attempts = held.attempts;
-                        let mut dropped = self.buffer.push_front(HeldBatch {
-                            batch: second,
-                            attempts,
-                        });
-                        dropped.extend(self.buffer.push_front(HeldBatch {
+                        let first = HeldBatch {
                             batch: first,
                             attempts,
-                        }));
-                        self.count_overflow(&dropped);
+                        };
+                        let second = HeldBatch {
+                            batch: second,
+                            attempts,
+                        };
+                        match origin {
+                            Origin::Memory => {
+                                let mut dropped = self.buffer.push_front(second);
+                                dropped.extend(self.buffer.push_front(first));
+                                self.count_overflow(&dropped);
+                            }
+                            // The record stays on disk until every part is done.
+                            Origin::Spool(seq) => {
+                                self.front_record = Some(seq);
+                                self.front.push_back(first);
+                                self.front.push_back(second);
+                            }
+                            Origin::Front => {
+                                self.front.push_front(second);
+                                self.front.push_front(first);
+                            }
+                        }
                     }
-                    None => self.drop_permanent(&held, &reason),
+                    None => {
+                        self.drop_permanent(&held, &reason);
+                        self.settle(origin);
+                    }
                 }
                 // The back end answered: it is up.
                 let t = self.breaker.record_success();
@@ -270,9 +537,30 @@ impl Worker {
                 self.drop_permanent(&held, &format!("HTTP {status}: {reason}"));
                 let t = self.breaker.record_success();
                 self.note_transition(t, None);
+                self.settle(origin);
             }
         }
         self.publish_held();
+    }
+
+    /// A batch that failed for now goes back to the head of where it came from; with a
+    /// spool, what memory held moves to disk (the back end is failing).
+    fn hold_for_retry(&mut self, held: HeldBatch, origin: Origin) {
+        match origin {
+            Origin::Memory => {
+                let dropped = self.buffer.push_front(held);
+                self.count_overflow(&dropped);
+                self.spill_to_spool();
+            }
+            Origin::Spool(seq) => {
+                self.spool_attempts = held.attempts;
+                if !self.spool.as_ref().is_some_and(|s| s.holds(seq)) {
+                    // Evicted from the full spool while it was in flight.
+                    self.count_overflow(std::slice::from_ref(&held));
+                }
+            }
+            Origin::Front => self.front.push_front(held),
+        }
     }
 
     fn mark(&self, held: &HeldBatch, mark: Mark) {
@@ -342,11 +630,37 @@ impl Worker {
     }
 
     fn publish_held(&self) {
-        let sending = self.sending.as_ref();
-        let batches = self.buffer.len() + usize::from(sending.is_some());
-        let spans = self.buffer.spans() + sending.map_or(0, HeldBatch::spans);
-        self.stats
-            .set_held(self.buffer.bytes() as u64, batches as u64, spans);
+        // A spool record in flight is counted in the spool, not in memory.
+        let sending = self
+            .sending
+            .as_ref()
+            .filter(|_| !matches!(self.sending_origin, Origin::Spool(_)));
+        let front_bytes: usize = self.front.iter().map(|h| h.batch.body.len()).sum();
+        let front_spans: u64 = self.front.iter().map(HeldBatch::spans).sum();
+        let batches = self.buffer.len() + self.front.len() + usize::from(sending.is_some());
+        let spans = self.buffer.spans() + front_spans + sending.map_or(0, HeldBatch::spans);
+        let extra = if self.sending_origin == Origin::Front {
+            sending.map_or(0, |h| h.batch.body.len())
+        } else {
+            0
+        };
+        self.stats.set_held(
+            (self.buffer.bytes() + front_bytes + extra) as u64,
+            batches as u64,
+            spans,
+        );
+        if let Some(spool) = &self.spool {
+            self.stats
+                .set_spooled(spool.bytes(), spool.len() as u64, spool.spans());
+        }
+    }
+
+    /// Nothing waits anywhere: memory, split parts, spool, or in flight.
+    fn all_sent(&self) -> bool {
+        self.buffer.is_empty()
+            && self.front.is_empty()
+            && self.sending.is_none()
+            && self.spool.as_ref().is_none_or(DestinationSpool::is_empty)
     }
 
     fn on_control(&mut self, command: Control) {
@@ -408,7 +722,7 @@ impl Worker {
     }
 
     fn answer_flush_waiters(&mut self) {
-        if !self.flush_waiters.is_empty() && self.buffer.is_empty() && self.sending.is_none() {
+        if !self.flush_waiters.is_empty() && self.all_sent() {
             for waiter in self.flush_waiters.drain(..) {
                 let _ = waiter.try_send(true);
             }
@@ -433,7 +747,7 @@ impl Worker {
         if sending {
             return false;
         }
-        if self.buffer.is_empty() && self.batch.is_empty() {
+        if self.all_sent() && self.batch.is_empty() {
             return true;
         }
         let blocked_until = self
@@ -445,10 +759,40 @@ impl Worker {
     }
 
     fn finish_shutdown(&mut self, request_in_flight: bool) {
-        let mut leftovers = self.buffer.drain_all();
+        let mut leftovers = Vec::new();
         if request_in_flight && let Some(held) = self.sending.take() {
-            self.buffer.check_in(&held);
-            leftovers.push(held);
+            match self.sending_origin {
+                Origin::Memory => {
+                    self.buffer.check_in(&held);
+                    leftovers.push(held);
+                }
+                // Its record is still on disk, not acknowledged: the next run sends it.
+                Origin::Spool(_) | Origin::Front => {}
+            }
+        }
+        leftovers.extend(self.buffer.drain_all());
+        if self.spool.is_some() {
+            // Parts of a split record: the record itself is still on disk.
+            self.front.clear();
+            // Kept for the next run instead of dropped.
+            for held in std::mem::take(&mut leftovers) {
+                self.spool_or_hold(held);
+            }
+            leftovers.extend(self.buffer.drain_all());
+            if let Some(spool) = self.spool.as_mut()
+                && let Err(e) = spool.sync()
+            {
+                self.stats.add_spool_error();
+                tracing::warn!("cannot sync the disk spool at shutdown: {e}");
+            }
+            let left = self.spool.as_ref().map_or(0, DestinationSpool::spans);
+            if left > 0 {
+                tracing::info!(
+                    destination = self.destination.name(),
+                    spans = left,
+                    "undelivered spans kept in the disk spool for the next run"
+                );
+            }
         }
         let mut undelivered = self.batch.len() as u64;
         if let Some((ledger, index)) = &self.ledger {
@@ -489,7 +833,7 @@ impl Worker {
 
     fn next_wake(&self, sending: bool) -> Option<Instant> {
         let mut wake = self.batch_deadline;
-        if !sending && !self.buffer.is_empty() {
+        if !sending && !self.all_sent() {
             let resume = self
                 .retry_at
                 .into_iter()
