@@ -95,11 +95,13 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// A rotel process on 127.0.0.1; killed (by its own id) when dropped.
+/// A rotel process on 127.0.0.1; killed (by its own id) when dropped, and its directory
+/// removed unless the test failed (its log is there).
 struct Gateway {
     child: Child,
     /// `http://127.0.0.1:PORT`, its OTLP/HTTP receiver.
     endpoint: String,
+    dir: PathBuf,
     log: PathBuf,
 }
 
@@ -153,6 +155,7 @@ impl Gateway {
         let mut gateway = Gateway {
             child,
             endpoint: format!("http://127.0.0.1:{http}"),
+            dir,
             log,
         };
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -184,6 +187,9 @@ impl Drop for Gateway {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
@@ -452,4 +458,5 @@ fn the_pinned_rotel_refuses_to_fan_traces_out_to_two_exporters() {
         text.contains("Only one exporter supported for ROTEL_EXPORTERS_TRACES"),
         "{text}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
