@@ -5,7 +5,8 @@
 //!   `report.md`, `details.json` and one latency plot per mode. `ARGS` go to the bench
 //!   (`--help` lists them).
 //! - `cargo xtask test`: the whole test suite, including what it needs installed first (a
-//!   pinned LiteLLM proxy from PyPI for the end-to-end test against a real proxy).
+//!   pinned LiteLLM proxy from PyPI for the end-to-end test against a real proxy, and a
+//!   pinned rotel collector from PyPI for the Collector-gateway test).
 //! - `cargo xtask ci`: formatting check, clippy with warnings denied, then `test`.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a CLI: printing is its job
@@ -16,6 +17,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 mod litellm;
+mod rotel;
 
 const USAGE: &str = "\
 usage: cargo xtask <task>
@@ -104,9 +106,14 @@ fn clippy(root: &Path) -> Result<()> {
 fn test(root: &Path) -> Result<()> {
     // Install first, so a missing Python or PyPI fails fast and before an hour of building.
     let litellm = litellm::ensure_litellm(root)?;
+    let rotel = rotel::ensure_rotel(root)?;
     run(
         litellm::proxy_test_command(root, &litellm, &jobs()),
         "end-to-end test against a real LiteLLM proxy",
+    )?;
+    run(
+        rotel::gateway_test_command(root, &rotel, &jobs()),
+        "Collector gateway test: the bridge through a real rotel gateway",
     )?;
     // The whole suite last: its closing line is what CI reads.
     let mut cmd = cargo(root);
