@@ -583,3 +583,38 @@ fn write_cursor(dir: &Path, seq: u64, sync: bool) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests;
+
+/// Entry points for `benches/spool.rs` only; not part of the API.
+#[doc(hidden)]
+pub mod bench_support {
+    use super::{DestinationSpool, FsyncPolicy};
+    use crate::destination::EncodedBatch;
+    use std::io;
+    use std::path::PathBuf;
+
+    /// One destination's spool, opened as a worker opens it.
+    #[derive(Debug)]
+    pub struct BenchSpool(DestinationSpool);
+
+    impl BenchSpool {
+        /// Opens the spool in `dir`; returns it and the batches recovered.
+        pub fn open(dir: PathBuf, max_bytes: u64, fsync: FsyncPolicy) -> io::Result<(Self, u64)> {
+            DestinationSpool::open(dir, max_bytes, fsync).map(|(s, r)| (Self(s), r.batches))
+        }
+
+        /// Appends one batch; returns how many batches were evicted.
+        pub fn append(&mut self, batch: &EncodedBatch) -> io::Result<usize> {
+            self.0.append(batch).map(|evicted| evicted.len())
+        }
+
+        /// Reads the head back and acknowledges it, as a delivery does.
+        pub fn deliver_head(&mut self) -> io::Result<Option<EncodedBatch>> {
+            let Some(head) = self.0.head().cloned() else {
+                return Ok(None);
+            };
+            let batch = self.0.read(&head)?;
+            self.0.acknowledge(head.seq)?;
+            Ok(Some(batch))
+        }
+    }
+}
