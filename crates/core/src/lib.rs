@@ -38,9 +38,13 @@ pub mod resilience;
 pub mod sampling;
 pub mod stats;
 
-pub use config::{BridgeConfig, BridgeConfigBuilder, PipelineSettings, TlsOptions};
+pub use config::{
+    BridgeConfig, BridgeConfigBuilder, PipelineSettings, TailSamplingSettings, TlsOptions,
+};
 pub use destination::{Destination, EncodedBatch, OtlpDestination};
 pub use error::{BridgeError, ConfigError, ConfigProblem};
 pub use pipeline::{FanoutProcessor, FlushReport, Pipeline, ShutdownReport};
 pub use resilience::{BreakerSettings, BreakerState, ExportOutcome, RetrySettings};
-pub use stats::{BridgeStats, DestinationSnapshot, DropReason, DroppedCounts};
+pub use stats::{
+    BridgeStats, DestinationSnapshot, DropReason, DroppedCounts, TailSamplingSnapshot,
+};

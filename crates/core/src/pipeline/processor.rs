@@ -1,8 +1,10 @@
-//! The hot path: `on_end` puts one `Arc` of the ended span into each destination's queue.
-//! No I/O, no blocking, no lock, no per-destination copy: a full queue drops and counts.
+//! The hot path: `on_end` puts one `Arc` of the ended span into each destination's queue,
+//! or, with tail sampling on, into the tail sampler's queue only (the sampler forwards kept
+//! spans the same way later). No I/O, no blocking, no lock, no per-destination copy: a full
+//! queue drops and counts.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use opentelemetry::Context;
@@ -11,8 +13,39 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 use tokio::sync::mpsc::error::TrySendError;
 
+use super::intake::IntakeSender;
+use super::ledger::TraceLedger;
 use super::{Pipeline, Shared};
-use crate::stats::DropReason;
+use crate::stats::{DestinationStats, DropReason};
+
+/// Where a span bound for export goes: every destination's queue and the ledger's.
+/// Shared by `on_end` and the tail sampler task, so both count alike.
+#[derive(Debug, Clone)]
+pub(crate) struct Fanout {
+    pub(crate) lanes: Vec<(IntakeSender, Arc<DestinationStats>)>,
+    pub(crate) ledger: Option<(IntakeSender, Arc<TraceLedger>)>,
+    pub(crate) spans_after_shutdown: Arc<AtomicU64>,
+}
+
+impl Fanout {
+    /// Queues `span` for the ledger and every destination, without blocking.
+    pub(crate) fn send(&self, span: Arc<SpanData>) {
+        if let Some((queue, ledger)) = &self.ledger
+            && queue.try_send(Arc::clone(&span)).is_err()
+        {
+            ledger.count_missed();
+        }
+        for (queue, stats) in &self.lanes {
+            match queue.try_send(Arc::clone(&span)) {
+                Ok(()) => stats.add_enqueued(1),
+                Err(TrySendError::Full(_)) => stats.add_dropped(DropReason::QueueFull, 1),
+                Err(TrySendError::Closed(_)) => {
+                    self.spans_after_shutdown.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+}
 
 /// A `SpanProcessor` that fans every sampled span out to all destinations of a
 /// [`Pipeline`]. Register it with `SdkTracerProvider::builder().with_span_processor(..)`.
@@ -47,22 +80,19 @@ impl SpanProcessor for FanoutProcessor {
             return;
         }
         let span = Arc::new(span);
-        if let (Some(queue), Some(ledger)) = (&self.shared.ledger_queue, &self.shared.ledger)
-            && queue.try_send(Arc::clone(&span)).is_err()
-        {
-            ledger.count_missed();
-        }
-        for lane in &self.shared.lanes {
-            match lane.queue.try_send(Arc::clone(&span)) {
-                Ok(()) => lane.stats.add_enqueued(1),
-                Err(TrySendError::Full(_)) => lane.stats.add_dropped(DropReason::QueueFull, 1),
+        if let Some(tail) = &self.shared.tail {
+            match tail.queue.try_send(span) {
+                Ok(()) => {}
+                Err(TrySendError::Full(_)) => tail.stats.add_queue_full(),
                 Err(TrySendError::Closed(_)) => {
                     self.shared
                         .spans_after_shutdown
                         .fetch_add(1, Ordering::Relaxed);
                 }
             }
+            return;
         }
+        self.shared.fanout.send(span);
     }
 
     fn force_flush(&self) -> OTelSdkResult {
