@@ -65,8 +65,8 @@ impl Harness {
         let destination: Arc<dyn Destination> =
             Arc::new(OtlpDestination::new(&otlp, Duration::from_secs(2)).unwrap());
         let resource = Resource::builder().with_service_name("tail-test").build();
-        let pipeline = Pipeline::start(vec![destination], config.pipeline.clone(), &resource)
-            .unwrap();
+        let pipeline =
+            Pipeline::start(vec![destination], config.pipeline.clone(), &resource).unwrap();
         let provider = SdkTracerProvider::builder()
             .with_sampler(CountingSampler::for_config(&config))
             .with_span_processor(pipeline.processor())
@@ -165,7 +165,10 @@ fn at_rate_zero_error_slow_and_costly_traces_arrive_whole_and_plain_ones_are_dro
         assert_eq!(received.get(&id), Some(&3), "kept trace {id} arrives whole");
     }
     for id in plain.iter().chain([&cheap]) {
-        assert!(!received.contains_key(id), "fast cheap trace {id} is dropped");
+        assert!(
+            !received.contains_key(id),
+            "fast cheap trace {id} is dropped"
+        );
     }
     let stats = h.tail();
     assert_eq!(
@@ -259,7 +262,10 @@ fn a_trace_whose_root_never_ends_is_decided_by_age_and_its_late_root_follows() {
     h.flush();
     let received = h.received();
     assert_eq!(received.get(&id), Some(&2), "the late root follows: kept");
-    assert!(!received.contains_key(&plain_id), "the late root follows: dropped");
+    assert!(
+        !received.contains_key(&plain_id),
+        "the late root follows: dropped"
+    );
     let stats = h.tail();
     assert_eq!((stats.late_spans_kept, stats.late_spans_dropped), (1, 1));
 }
@@ -282,7 +288,11 @@ fn overflow_decides_the_oldest_trace_early_and_counts_it() {
     }
     h.flush();
     let received = h.received();
-    assert_eq!(received.get(&ids[0]), Some(&1), "the oldest was decided early");
+    assert_eq!(
+        received.get(&ids[0]),
+        Some(&1),
+        "the oldest was decided early"
+    );
     assert_eq!(received.len(), 1, "the three younger traces still wait");
     let stats = h.tail();
     assert_eq!(stats.decided_early.overflow, 1);
@@ -295,7 +305,10 @@ fn overflow_decides_the_oldest_trace_early_and_counts_it() {
     let received = h.received();
     assert!(ids.iter().all(|id| received.get(id) == Some(&2)));
     let stats = h.tail();
-    assert_eq!(stats.late_spans_kept, 1, "the oldest trace's root came late");
+    assert_eq!(
+        stats.late_spans_kept, 1,
+        "the oldest trace's root came late"
+    );
     assert_eq!(stats.kept.sampled, 4);
 }
 
@@ -321,7 +334,11 @@ fn spans_that_end_after_their_root_follow_the_trace_decision() {
     }
     h.flush();
     let received = h.received();
-    assert_eq!(received.get(&ids[0]), Some(&3), "kept trace plus its late span");
+    assert_eq!(
+        received.get(&ids[0]),
+        Some(&3),
+        "kept trace plus its late span"
+    );
     assert!(!received.contains_key(&ids[1]));
     let stats = h.tail();
     assert_eq!((stats.late_spans_kept, stats.late_spans_dropped), (1, 1));

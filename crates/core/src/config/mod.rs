@@ -884,7 +884,11 @@ impl BridgeConfigBuilder {
             (tail.max_spans, "TELEMETRY_TAIL_MAX_SPANS"),
         ] {
             if value == 0 {
-                self.problem(var, "must be greater than zero", "use a positive whole number");
+                self.problem(
+                    var,
+                    "must be greater than zero",
+                    "use a positive whole number",
+                );
             }
         }
         if tail.decision_wait.is_zero() {

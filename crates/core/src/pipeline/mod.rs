@@ -1,5 +1,7 @@
 //! The export pipeline: a [`FanoutProcessor`] hands each ended span to every destination's
 //! bounded queue; one worker per destination, on a dedicated export thread, does the rest.
+//! With tail sampling on, the processor hands the span to the tail sampler's queue instead,
+//! and the sampler task (same thread) forwards the spans of kept traces to those queues.
 
 mod intake;
 pub mod ledger;

@@ -301,8 +301,7 @@ impl TailSampler {
             }),
         };
         let verdict = self.rules.verdict(&facts);
-        self.stats
-            .add_decision(verdict, trace.spans.len() as u64);
+        self.stats.add_decision(verdict, trace.spans.len() as u64);
         if let Some(reason) = early {
             self.stats.add_early(reason);
         }
@@ -363,12 +362,26 @@ pub(crate) async fn run(
             () = woken.notified() => {}
             () = tokio::time::sleep(tick) => {}
         }
-        let closed = take_all(&mut sampler, &mut rx, &fanout, &mut incoming, &mut out, chunk);
+        let closed = take_all(
+            &mut sampler,
+            &mut rx,
+            &fanout,
+            &mut incoming,
+            &mut out,
+            chunk,
+        );
         sampler.expire(Instant::now(), &mut out);
         forward(&fanout, &mut out);
         sampler.publish();
         if closed {
-            finish(&mut sampler, &mut rx, &fanout, &mut incoming, &mut out, chunk);
+            finish(
+                &mut sampler,
+                &mut rx,
+                &fanout,
+                &mut incoming,
+                &mut out,
+                chunk,
+            );
             return;
         }
     }
@@ -502,7 +515,11 @@ mod tests {
             duration: Duration::from_secs(10),
             ..facts(1)
         };
-        assert_eq!(rules.verdict(&at_threshold), None, "the threshold itself is not slower");
+        assert_eq!(
+            rules.verdict(&at_threshold),
+            None,
+            "the threshold itself is not slower"
+        );
         let costly = TraceFacts {
             cost: 0.51,
             ..facts(1)
@@ -597,11 +614,19 @@ mod tests {
         let t0 = Instant::now();
         let mut out = Vec::new();
         s.accept(span(1, 2, 1, 5, vec![]), t0, &mut out);
-        s.accept(span(2, 3, 1, 5, vec![KeyValue::new("error.type", "x")]), t0, &mut out);
+        s.accept(
+            span(2, 3, 1, 5, vec![KeyValue::new("error.type", "x")]),
+            t0,
+            &mut out,
+        );
         s.expire(t0 + Duration::from_secs(59), &mut out);
         assert!(out.is_empty());
         s.expire(t0 + Duration::from_secs(60), &mut out);
-        assert_eq!(out.len(), 1, "the error trace is kept, the plain one dropped");
+        assert_eq!(
+            out.len(),
+            1,
+            "the error trace is kept, the plain one dropped"
+        );
         let snap = stats.snapshot();
         assert_eq!(snap.decided_early.age, 2);
         assert_eq!((snap.kept.error, snap.dropped), (1, 1));
@@ -639,11 +664,19 @@ mod tests {
         let (mut s, stats) = sampler(&settings(0.0));
         let now = Instant::now();
         let mut out = Vec::new();
-        s.accept(span(1, 1, 0, 5, vec![KeyValue::new("error.type", "x")]), now, &mut out);
+        s.accept(
+            span(1, 1, 0, 5, vec![KeyValue::new("error.type", "x")]),
+            now,
+            &mut out,
+        );
         s.accept(span(2, 1, 0, 5, vec![]), now, &mut out);
         out.clear();
         s.accept(span(1, 7, 1, 5, vec![]), now, &mut out);
-        s.accept(span(2, 7, 1, 5, vec![KeyValue::new("error.type", "x")]), now, &mut out);
+        s.accept(
+            span(2, 7, 1, 5, vec![KeyValue::new("error.type", "x")]),
+            now,
+            &mut out,
+        );
         assert_eq!(out.len(), 1, "the kept trace's late span is forwarded");
         assert_eq!(out[0].span_context.trace_id(), TraceId::from(1u128));
         let snap = stats.snapshot();
