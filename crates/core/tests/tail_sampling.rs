@@ -42,12 +42,18 @@ struct Harness {
 
 impl Harness {
     fn new(tail: TailSamplingSettings) -> Self {
+        Self::with_settings(
+            tail,
+            PipelineSettings {
+                batch_timeout: Duration::from_millis(20),
+                export_timeout: Duration::from_secs(2),
+                ..PipelineSettings::default()
+            },
+        )
+    }
+
+    fn with_settings(tail: TailSamplingSettings, settings: PipelineSettings) -> Self {
         let receiver = OtlpReceiver::start(ReceiverConfig::new().name("r")).unwrap();
-        let settings = PipelineSettings {
-            batch_timeout: Duration::from_millis(20),
-            export_timeout: Duration::from_secs(2),
-            ..PipelineSettings::default()
-        };
         let config = BridgeConfig::builder()
             .otlp_traces_endpoint(receiver.traces_url())
             .sample_rate(tail.sample_rate)
@@ -372,6 +378,46 @@ fn shutdown_decides_and_delivers_every_trace_still_waiting() {
     assert_eq!(stats.decided_early.shutdown, 3);
     assert_eq!((stats.kept.error, stats.dropped), (2, 1));
     assert_eq!(report.delivered("otlp"), Some(2));
+    drop(open);
+}
+
+#[test]
+fn a_decision_larger_than_a_destination_queue_waits_for_room_instead_of_dropping() {
+    // Queues of 64 spans; 3 traces of 100 spans wait, then shutdown decides all 300 at once.
+    let h = Harness::with_settings(
+        tail(1.0),
+        PipelineSettings {
+            queue_capacity: 64,
+            batch_max_spans: 16,
+            batch_timeout: Duration::from_millis(20),
+            ..PipelineSettings::default()
+        },
+    );
+    let t = h.tracer();
+    let mut open = Vec::new();
+    let mut buffered = 0;
+    for _ in 0..3 {
+        let cx = Context::current_with_span(t.start("root"));
+        // The sampler's own queue holds 64 too: hand it 50 spans at a time.
+        for _ in 0..2 {
+            for _ in 0..50 {
+                t.start_with_context("step", &cx).end();
+            }
+            buffered += 50;
+            wait_until("the sampler buffered the spans", || {
+                h.tail().spans_buffered == buffered
+            });
+        }
+        open.push(cx);
+    }
+    let report = h.pipeline.shutdown(FLUSH);
+    assert!(report.complete, "{report:?}");
+    let stats = h.tail();
+    assert_eq!(stats.spans_queue_full, 0);
+    assert_eq!(stats.spans_kept, 300);
+    assert_eq!(report.destinations[0].dropped.queue_full, 0);
+    assert_eq!(report.delivered("otlp"), Some(300));
+    assert_eq!(h.receiver.stats().unique_spans, 300);
     drop(open);
 }
 

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use opentelemetry::Context;
 use opentelemetry_sdk::Resource;
@@ -28,13 +28,51 @@ pub(crate) struct Fanout {
 }
 
 impl Fanout {
-    /// Queues `span` for the ledger and every destination, without blocking.
-    pub(crate) fn send(&self, span: Arc<SpanData>) {
+    fn send_to_ledger(&self, span: &Arc<SpanData>) {
         if let Some((queue, ledger)) = &self.ledger
-            && queue.try_send(Arc::clone(&span)).is_err()
+            && queue.try_send(Arc::clone(span)).is_err()
         {
             ledger.count_missed();
         }
+    }
+
+    /// [`send`](Self::send) for the tail sampler, which runs on the export runtime and may
+    /// wait: a full destination queue is retried, sleeping a millisecond at a time so its
+    /// worker drains it, for up to `patience` per span before the span is counted as
+    /// `queue_full`. A trace decided at once (a large trace, or every waiting trace at
+    /// shutdown) can then exceed a queue's capacity without loss.
+    pub(crate) async fn send_patiently(&self, span: Arc<SpanData>, patience: Duration) {
+        self.send_to_ledger(&span);
+        for (queue, stats) in &self.lanes {
+            let mut span = Arc::clone(&span);
+            let mut give_up_at = None;
+            loop {
+                match queue.try_send(span) {
+                    Ok(()) => {
+                        stats.add_enqueued(1);
+                        break;
+                    }
+                    Err(TrySendError::Full(back)) => {
+                        let now = Instant::now();
+                        if now >= *give_up_at.get_or_insert(now + patience) {
+                            stats.add_dropped(DropReason::QueueFull, 1);
+                            break;
+                        }
+                        span = back;
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
+                    Err(TrySendError::Closed(_)) => {
+                        self.spans_after_shutdown.fetch_add(1, Ordering::Relaxed);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Queues `span` for the ledger and every destination, without blocking.
+    pub(crate) fn send(&self, span: Arc<SpanData>) {
+        self.send_to_ledger(&span);
         for (queue, stats) in &self.lanes {
             match queue.try_send(Arc::clone(&span)) {
                 Ok(()) => stats.add_enqueued(1),

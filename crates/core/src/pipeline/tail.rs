@@ -343,19 +343,19 @@ pub(crate) async fn run(
             biased;
             command = control.recv() => match command {
                 Some(TailControl::Flush(reply)) => {
-                    take_all(&mut sampler, &mut rx, &fanout, &mut incoming, &mut out, chunk);
+                    take_all(&mut sampler, &mut rx, &fanout, &mut incoming, &mut out, chunk).await;
                     sampler.publish();
                     let _ = reply.try_send(());
                     continue;
                 }
                 Some(TailControl::Shutdown(reply)) => {
-                    finish(&mut sampler, &mut rx, &fanout, &mut incoming, &mut out, chunk);
+                    finish(&mut sampler, &mut rx, &fanout, &mut incoming, &mut out, chunk).await;
                     let _ = reply.try_send(());
                     return;
                 }
                 // Every pipeline handle is gone: decide what waits and stop.
                 None => {
-                    finish(&mut sampler, &mut rx, &fanout, &mut incoming, &mut out, chunk);
+                    finish(&mut sampler, &mut rx, &fanout, &mut incoming, &mut out, chunk).await;
                     return;
                 }
             },
@@ -369,9 +369,10 @@ pub(crate) async fn run(
             &mut incoming,
             &mut out,
             chunk,
-        );
+        )
+        .await;
         sampler.expire(Instant::now(), &mut out);
-        forward(&fanout, &mut out);
+        forward(&fanout, &mut out).await;
         sampler.publish();
         if closed {
             finish(
@@ -381,14 +382,15 @@ pub(crate) async fn run(
                 &mut incoming,
                 &mut out,
                 chunk,
-            );
+            )
+            .await;
             return;
         }
     }
 }
 
 /// Refuses further spans, takes what is queued, decides everything and forwards it.
-fn finish(
+async fn finish(
     sampler: &mut TailSampler,
     rx: &mut IntakeReceiver,
     fanout: &Fanout,
@@ -397,14 +399,14 @@ fn finish(
     chunk: usize,
 ) {
     rx.close();
-    take_all(sampler, rx, fanout, incoming, out, chunk);
+    take_all(sampler, rx, fanout, incoming, out, chunk).await;
     sampler.decide_all(out);
-    forward(fanout, out);
+    forward(fanout, out).await;
     sampler.publish();
 }
 
 /// Takes every queued span; `true` once the queue is closed and empty.
-fn take_all(
+async fn take_all(
     sampler: &mut TailSampler,
     rx: &mut IntakeReceiver,
     fanout: &Fanout,
@@ -418,7 +420,7 @@ fn take_all(
         for span in incoming.drain(..) {
             sampler.accept(span, now, out);
         }
-        forward(fanout, out);
+        forward(fanout, out).await;
         match taken {
             Taken::Full => {}
             Taken::Empty => return false,
@@ -427,9 +429,13 @@ fn take_all(
     }
 }
 
-fn forward(fanout: &Fanout, out: &mut Vec<Arc<SpanData>>) {
+/// How long the sampler waits for room in a destination's full queue, per span, before
+/// counting the span as `queue_full`: a worker that takes nothing for a second is stuck.
+const FORWARD_PATIENCE: Duration = Duration::from_secs(1);
+
+async fn forward(fanout: &Fanout, out: &mut Vec<Arc<SpanData>>) {
     for span in out.drain(..) {
-        fanout.send(span);
+        fanout.send_patiently(span, FORWARD_PATIENCE).await;
     }
 }
 
