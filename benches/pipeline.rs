@@ -4,6 +4,10 @@
 //!   processor (`no_export`) and with the fan-out to two destinations (`dual_enqueue`); the
 //!   difference is what the bridge adds on the application thread. Queues are drained between
 //!   timed chunks so every span is really enqueued (none dropped as queue_full).
+//! - `span_end/dual_enqueue_tail`: the same with tail sampling on (`TELEMETRY_TAIL_SAMPLING`,
+//!   rate 1, so the export thread does all the work it can): ending a span then hands its
+//!   `Arc` to the tail sampler's queue only; grouping, deciding and the fan-out happen on the
+//!   export thread, whose share of the cores still competes with the timed loop.
 //!
 //! The export thread's per-batch encoding (view + protobuf + gzip, per destination) is in
 //! `benches/encode.rs` (`encode/*`; the former `encode/batch_512` is now `encode/otlp_512`,
@@ -15,7 +19,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use genai_telemetry_bridge::core::TailSamplingSettings;
 use genai_telemetry_bridge::core::config::OtlpSettings;
+use genai_telemetry_bridge::core::sampling::CountingSampler;
 use genai_telemetry_bridge::{
     BridgeConfig, Destination, OtlpDestination, Pipeline, PipelineSettings,
 };
@@ -106,10 +112,40 @@ fn span_end(c: &mut Criterion) {
             })
         })
     });
+    let tail_pipeline = Pipeline::start(
+        vec![destination("a", &a), destination("b", &b2)],
+        PipelineSettings {
+            queue_capacity: 2 * CHUNK as usize,
+            tail_sampling: Some(TailSamplingSettings::default()),
+            ..PipelineSettings::default()
+        },
+        &resource,
+    )
+    .unwrap();
+    let tail_provider = SdkTracerProvider::builder()
+        .with_sampler(CountingSampler::for_tail_sampling(1.0))
+        .with_span_processor(tail_pipeline.processor())
+        .build();
+    group.bench_function("dual_enqueue_tail", |b| {
+        b.iter_custom(|iters| {
+            time_spans(&tail_provider, iters, || {
+                tail_pipeline.flush(Duration::from_secs(30));
+            })
+        })
+    });
     group.finish();
     let stats = pipeline.shutdown(Duration::from_secs(10));
     for d in &stats.destinations {
         assert_eq!(d.dropped.queue_full, 0, "every timed span was enqueued");
+    }
+    let tail_stats = tail_pipeline.stats().tail_sampling.unwrap();
+    assert_eq!(
+        tail_stats.spans_queue_full, 0,
+        "every timed span reached the sampler"
+    );
+    let report = tail_pipeline.shutdown(Duration::from_secs(10));
+    for d in &report.destinations {
+        assert_eq!(d.dropped.queue_full, 0, "every kept span was enqueued");
     }
 }
 

@@ -39,10 +39,15 @@ pub mod sampling;
 pub mod spool;
 pub mod stats;
 
-pub use config::{BridgeConfig, BridgeConfigBuilder, PipelineSettings, TlsOptions};
+pub use config::{
+    BridgeConfig, BridgeConfigBuilder, PipelineSettings, TailSamplingSettings, TlsOptions,
+};
 pub use destination::{Destination, EncodedBatch, OtlpDestination};
 pub use error::{BridgeError, ConfigError, ConfigProblem};
 pub use pipeline::{FanoutProcessor, FlushReport, Pipeline, ShutdownReport};
 pub use resilience::{BreakerSettings, BreakerState, ExportOutcome, RetrySettings};
 pub use spool::{FsyncPolicy, SpoolSettings};
-pub use stats::{BridgeStats, DestinationSnapshot, DropReason, DroppedCounts, SpoolCounts};
+pub use stats::{
+    BridgeStats, DestinationSnapshot, DropReason, DroppedCounts, SpoolCounts,
+    TailSamplingSnapshot,
+};

@@ -356,6 +356,185 @@ pub struct BridgeStats {
     pub spans_after_shutdown: u64,
     /// One entry per destination, in configuration order.
     pub destinations: Vec<DestinationSnapshot>,
+    /// Tail sampling decisions, when tail sampling is on.
+    pub tail_sampling: Option<TailSamplingSnapshot>,
+}
+
+/// Why tail sampling kept a trace (the first rule that matched, in this order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeepReason {
+    /// A span had status Error or an `error.type` attribute.
+    Error,
+    /// The local root lasted longer than `TELEMETRY_TAIL_KEEP_SLOWER_THAN`.
+    Slow,
+    /// The spans' `gen_ai.usage.cost` added up to more than `TELEMETRY_TAIL_KEEP_COST_ABOVE`.
+    Costly,
+    /// No rule matched; the trace id fell within `TELEMETRY_SAMPLE_RATE`.
+    Sampled,
+}
+
+/// Why a trace was decided before its local root ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EarlyReason {
+    /// It waited `TELEMETRY_TAIL_DECISION_WAIT` without its root ending.
+    Age,
+    /// Traces or buffered spans exceeded their bound; the oldest trace went first.
+    Overflow,
+    /// The pipeline shut down.
+    Shutdown,
+}
+
+/// Live tail sampling counters: written by the sampler task (and by `on_end` for a full
+/// queue), read by snapshots.
+#[derive(Debug, Default)]
+pub(crate) struct TailSamplingStats {
+    kept_error: AtomicU64,
+    kept_slow: AtomicU64,
+    kept_costly: AtomicU64,
+    kept_sampled: AtomicU64,
+    dropped: AtomicU64,
+    spans_kept: AtomicU64,
+    spans_dropped: AtomicU64,
+    early_age: AtomicU64,
+    early_overflow: AtomicU64,
+    early_shutdown: AtomicU64,
+    late_spans_kept: AtomicU64,
+    late_spans_dropped: AtomicU64,
+    spans_queue_full: AtomicU64,
+    traces_in_progress: AtomicU64,
+    spans_buffered: AtomicU64,
+}
+
+impl TailSamplingStats {
+    pub(crate) fn add_decision(&self, kept: Option<KeepReason>, spans: u64) {
+        let counter = match kept {
+            Some(KeepReason::Error) => &self.kept_error,
+            Some(KeepReason::Slow) => &self.kept_slow,
+            Some(KeepReason::Costly) => &self.kept_costly,
+            Some(KeepReason::Sampled) => &self.kept_sampled,
+            None => &self.dropped,
+        };
+        counter.fetch_add(1, Relaxed);
+        let spans_counter = if kept.is_some() {
+            &self.spans_kept
+        } else {
+            &self.spans_dropped
+        };
+        spans_counter.fetch_add(spans, Relaxed);
+    }
+
+    pub(crate) fn add_early(&self, reason: EarlyReason) {
+        let counter = match reason {
+            EarlyReason::Age => &self.early_age,
+            EarlyReason::Overflow => &self.early_overflow,
+            EarlyReason::Shutdown => &self.early_shutdown,
+        };
+        counter.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn add_late(&self, kept: bool) {
+        let counter = if kept {
+            &self.late_spans_kept
+        } else {
+            &self.late_spans_dropped
+        };
+        counter.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn add_queue_full(&self) {
+        self.spans_queue_full.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn set_in_progress(&self, traces: u64, spans: u64) {
+        self.traces_in_progress.store(traces, Relaxed);
+        self.spans_buffered.store(spans, Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> TailSamplingSnapshot {
+        TailSamplingSnapshot {
+            kept: TailKeptCounts {
+                error: self.kept_error.load(Relaxed),
+                slow: self.kept_slow.load(Relaxed),
+                costly: self.kept_costly.load(Relaxed),
+                sampled: self.kept_sampled.load(Relaxed),
+            },
+            dropped: self.dropped.load(Relaxed),
+            spans_kept: self.spans_kept.load(Relaxed),
+            spans_dropped: self.spans_dropped.load(Relaxed),
+            decided_early: TailEarlyCounts {
+                age: self.early_age.load(Relaxed),
+                overflow: self.early_overflow.load(Relaxed),
+                shutdown: self.early_shutdown.load(Relaxed),
+            },
+            late_spans_kept: self.late_spans_kept.load(Relaxed),
+            late_spans_dropped: self.late_spans_dropped.load(Relaxed),
+            spans_queue_full: self.spans_queue_full.load(Relaxed),
+            traces_in_progress: self.traces_in_progress.load(Relaxed),
+            spans_buffered: self.spans_buffered.load(Relaxed),
+        }
+    }
+}
+
+/// Traces tail sampling kept, by the rule that kept them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TailKeptCounts {
+    /// See [`KeepReason::Error`].
+    pub error: u64,
+    /// See [`KeepReason::Slow`].
+    pub slow: u64,
+    /// See [`KeepReason::Costly`].
+    pub costly: u64,
+    /// See [`KeepReason::Sampled`].
+    pub sampled: u64,
+}
+
+impl TailKeptCounts {
+    /// Traces kept, whatever the rule.
+    pub fn total(&self) -> u64 {
+        self.error + self.slow + self.costly + self.sampled
+    }
+}
+
+/// Traces decided before their local root ended, by reason (each is also counted once as
+/// kept or dropped).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TailEarlyCounts {
+    /// See [`EarlyReason::Age`].
+    pub age: u64,
+    /// See [`EarlyReason::Overflow`].
+    pub overflow: u64,
+    /// See [`EarlyReason::Shutdown`].
+    pub shutdown: u64,
+}
+
+/// A point-in-time copy of the tail sampling counters. Trace counts are local traces (the
+/// spans of one trace id in this process); span counts add up: every span that reached the
+/// sampler is in `spans_kept`, `spans_dropped`, a `late_spans_*` counter or
+/// `spans_buffered`, and `spans_queue_full` never reached it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TailSamplingSnapshot {
+    /// Traces kept, by rule.
+    pub kept: TailKeptCounts,
+    /// Traces dropped (no rule matched and the trace id fell outside the sample rate).
+    pub dropped: u64,
+    /// Spans of kept traces forwarded to the destinations when their trace was decided.
+    pub spans_kept: u64,
+    /// Spans of dropped traces.
+    pub spans_dropped: u64,
+    /// Traces decided before their root ended, by reason.
+    pub decided_early: TailEarlyCounts,
+    /// Spans that ended after their trace was kept, forwarded at once.
+    pub late_spans_kept: u64,
+    /// Spans that ended after their trace was dropped, dropped too.
+    pub late_spans_dropped: u64,
+    /// Spans lost because the sampler's queue was full when they ended.
+    pub spans_queue_full: u64,
+    /// Traces waiting for a decision now.
+    pub traces_in_progress: u64,
+    /// Spans of those traces.
+    pub spans_buffered: u64,
 }
 
 impl BridgeStats {

@@ -339,7 +339,7 @@ impl Collector for Snapshot {
         family(
             e,
             "genai_telemetry_sample_ratio",
-            "Configured head sampling ratio (TELEMETRY_SAMPLE_RATE).",
+            "Configured sampling ratio (TELEMETRY_SAMPLE_RATE), at the head or, under tail sampling, at the tail.",
             None,
             Gauge,
             |m| gauge(m, &Vec::new(), self.sample_rate),
@@ -355,6 +355,91 @@ impl Collector for Snapshot {
                     counter(m, &vec![("decision", "kept".to_owned())], counts.kept)?;
                     counter(m, &vec![("decision", "dropped".to_owned())], counts.dropped)
                 },
+            )?;
+        }
+        if let Some(t) = &self.stats.tail_sampling {
+            let kept = |reason: &str| {
+                vec![
+                    ("decision", "kept".to_owned()),
+                    ("reason", reason.to_owned()),
+                ]
+            };
+            family(
+                e,
+                "genai_telemetry_tail_sampling_traces",
+                "Local traces tail sampling decided, by decision and the rule that kept them.",
+                None,
+                Counter,
+                |m| {
+                    counter(m, &kept("error"), t.kept.error)?;
+                    counter(m, &kept("slow"), t.kept.slow)?;
+                    counter(m, &kept("costly"), t.kept.costly)?;
+                    counter(m, &kept("sampled"), t.kept.sampled)?;
+                    counter(
+                        m,
+                        &vec![
+                            ("decision", "dropped".to_owned()),
+                            ("reason", "none".to_owned()),
+                        ],
+                        t.dropped,
+                    )
+                },
+            )?;
+            family(
+                e,
+                "genai_telemetry_tail_sampling_spans",
+                "Spans tail sampling kept or dropped, late spans (their trace already decided) apart.",
+                None,
+                Counter,
+                |m| {
+                    let labels = |decision: &str, late: bool| {
+                        vec![
+                            ("decision", decision.to_owned()),
+                            ("late", late.to_string()),
+                        ]
+                    };
+                    counter(m, &labels("kept", false), t.spans_kept)?;
+                    counter(m, &labels("dropped", false), t.spans_dropped)?;
+                    counter(m, &labels("kept", true), t.late_spans_kept)?;
+                    counter(m, &labels("dropped", true), t.late_spans_dropped)
+                },
+            )?;
+            family(
+                e,
+                "genai_telemetry_tail_sampling_early_decisions",
+                "Traces decided before their local root ended, by reason.",
+                None,
+                Counter,
+                |m| {
+                    let reason = |r: &str| vec![("reason", r.to_owned())];
+                    counter(m, &reason("age"), t.decided_early.age)?;
+                    counter(m, &reason("overflow"), t.decided_early.overflow)?;
+                    counter(m, &reason("shutdown"), t.decided_early.shutdown)
+                },
+            )?;
+            family(
+                e,
+                "genai_telemetry_tail_sampling_spans_queue_full",
+                "Spans lost because the tail sampler's queue was full when they ended.",
+                None,
+                Counter,
+                |m| counter(m, &Vec::new(), t.spans_queue_full),
+            )?;
+            family(
+                e,
+                "genai_telemetry_tail_sampling_traces_in_progress",
+                "Local traces waiting for their root to end.",
+                None,
+                Gauge,
+                |m| gauge(m, &Vec::new(), t.traces_in_progress),
+            )?;
+            family(
+                e,
+                "genai_telemetry_tail_sampling_spans_buffered",
+                "Spans of the traces waiting for a tail decision.",
+                None,
+                Gauge,
+                |m| gauge(m, &Vec::new(), t.spans_buffered),
             )?;
         }
         if let Some(missed) = self.ledger_spans_missed {

@@ -478,6 +478,7 @@ async fn stats(State(d): State<Diagnostics>) -> Response {
         "spans_after_shutdown": stats.spans_after_shutdown,
         "destinations": destinations,
         "sampling": inner.sampler.as_ref().map(CountingSampler::counts),
+        "tail_sampling": stats.tail_sampling,
         "trace_ledger": inner.pipeline.ledger().map(|l| json!({
             "capacity": inner.pipeline.settings().recent_traces,
             "spans_missed": l.spans_missed(),
@@ -730,7 +731,10 @@ async fn sampling(State(d): State<Diagnostics>) -> Response {
         .sampler
         .as_ref()
         .map_or(inner.config.sample_rate, CountingSampler::rate);
-    let strategy = if rate >= 1.0 {
+    let tail = inner.pipeline.stats().tail_sampling;
+    let strategy = if tail.is_some() {
+        "parent_based(always_on)+tail"
+    } else if rate >= 1.0 {
         "parent_based(always_on)"
     } else if rate <= 0.0 {
         "parent_based(always_off)"
@@ -748,6 +752,17 @@ async fn sampling(State(d): State<Diagnostics>) -> Response {
         "kept": counts.map(|c| c.kept),
         "dropped": counts.map(|c| c.dropped),
         "kept_ratio": kept_ratio,
+        "tail": tail.map(|t| json!({
+            "rules": inner.pipeline.settings().tail_sampling.as_ref().map(|r| json!({
+                "keep_errors": true,
+                "keep_slower_than": r.keep_slower_than.map(|d| humantime::format_duration(d).to_string()),
+                "keep_cost_above_usd": r.keep_cost_above,
+                "max_traces": r.max_traces,
+                "max_spans": r.max_spans,
+                "decision_wait": humantime::format_duration(r.decision_wait).to_string(),
+            })),
+            "counts": t,
+        })),
     });
     with_note(
         &mut body,

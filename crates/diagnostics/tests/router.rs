@@ -16,7 +16,7 @@ use genai_telemetry_core::genai::{
 use genai_telemetry_diagnostics::analyzer::MOST_OF_THE_TIME;
 use genai_telemetry_diagnostics::{Diagnostics, DiagnosticsSettings};
 use genai_telemetry_receiver::ScriptedResponse;
-use opentelemetry::trace::Tracer;
+use opentelemetry::trace::{Span as _, Tracer};
 use serde_json::Value;
 use support::{
     Bridge, OTLP_SECRET, TOKEN, agent_trace, call, failed_call_trace, parse_exposition, sample,
@@ -803,6 +803,78 @@ async fn config_shows_the_effective_configuration_with_secrets_redacted() {
     assert_eq!(body["config"]["pipeline"]["recent_traces"], 1000);
     assert_eq!(body["diagnostics"]["token_configured"], true);
     assert_eq!(body["diagnostics"]["probe_interval"], "30s");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tail_sampling_decisions_show_in_stats_metrics_and_sampling() {
+    let bridge = Bridge::start_tail_sampling();
+    let t = bridge.tracer();
+    let slow = agent_trace(&t); // 3.12 s root: kept as slow
+    let failed = failed_call_trace(&t); // error: kept
+    t.start("fast and fine").end(); // dropped at rate 0
+    tokio::task::block_in_place(|| {
+        assert!(bridge.pipeline.flush(Duration::from_secs(10)).complete);
+    });
+    let router = bridge.router(open());
+
+    let body = call(&router, "GET", "/stats", None).await.json();
+    let tail = &body["tail_sampling"];
+    assert_eq!(tail["kept"]["slow"], 1, "{body:#}");
+    assert_eq!(tail["kept"]["error"], 1);
+    assert_eq!(tail["dropped"], 1);
+    assert_eq!(tail["spans_kept"], 4);
+    assert_eq!(tail["spans_dropped"], 1);
+    assert_eq!(tail["traces_in_progress"], 0);
+    assert_eq!(body["destinations"][0]["spans_delivered"], 4);
+    assert_eq!(bridge.receiver.stats().unique_spans, 4);
+    for id in [&slow, &failed] {
+        assert!(
+            bridge.pipeline.trace(id).is_some(),
+            "kept trace {id} is in the ledger"
+        );
+    }
+
+    let samples = parse_exposition(&call(&router, "GET", "/metrics", None).await.body);
+    let traces = "genai_telemetry_tail_sampling_traces_total";
+    assert_eq!(
+        sample(
+            &samples,
+            traces,
+            &[("decision", "kept"), ("reason", "slow")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(
+            &samples,
+            traces,
+            &[("decision", "dropped"), ("reason", "none")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(
+            &samples,
+            "genai_telemetry_tail_sampling_spans_total",
+            &[("decision", "kept"), ("late", "false")]
+        ),
+        Some(4.0)
+    );
+    assert_eq!(
+        sample(
+            &samples,
+            "genai_telemetry_tail_sampling_traces_in_progress",
+            &[]
+        ),
+        Some(0.0)
+    );
+
+    let body = call(&router, "GET", "/sampling", None).await.json();
+    assert_eq!(body["rate"], 0.0);
+    assert_eq!(body["strategy"], "parent_based(always_on)+tail");
+    assert_eq!(body["kept"], 5, "the head records every local span");
+    assert_eq!(body["tail"]["rules"]["keep_slower_than"], "3s");
+    assert_eq!(body["tail"]["counts"]["kept"]["error"], 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -130,7 +130,9 @@ impl TelemetryManager {
             _ => None,
         };
         let pipeline = Pipeline::start(destinations, config.pipeline.clone(), &resource)?;
-        let sampler = CountingSampler::new(config.sample_rate);
+        // Parent-based ratio at the head, or parent-based always-on when tail sampling
+        // applies the rate after the trace ended.
+        let sampler = CountingSampler::for_config(&config);
         let provider = SdkTracerProvider::builder()
             .with_resource(resource)
             .with_sampler(sampler.clone())
@@ -143,6 +145,7 @@ impl TelemetryManager {
         tracing::info!(
             destinations = ?pipeline.destination_names(),
             sample_rate = config.sample_rate,
+            tail_sampling = config.pipeline.tail_sampling.is_some(),
             "telemetry bridge started"
         );
         Ok(Self {
@@ -183,7 +186,9 @@ impl TelemetryManager {
         self.instana_metrics.as_ref().map(|m| m.meter_provider())
     }
 
-    /// Head-sampling decisions so far (spans kept and dropped by `TELEMETRY_SAMPLE_RATE`).
+    /// Head-sampling decisions so far (spans kept and dropped by `TELEMETRY_SAMPLE_RATE`;
+    /// under tail sampling every local root is kept here and the tail's decisions are in
+    /// [`stats`](Self::stats)`().tail_sampling`).
     pub fn sampling(&self) -> SamplingCounts {
         self.sampler.counts()
     }

@@ -228,3 +228,42 @@ fn a_partial_sample_rate_keeps_or_drops_whole_traces() {
         per_trace.len()
     );
 }
+
+#[test]
+fn tail_sampling_at_rate_zero_keeps_the_failed_trace_whole_and_drops_the_rest() {
+    let r = receiver();
+    let telemetry = TelemetryManager::builder()
+        .configure(|b| {
+            b.otlp_endpoint(r.endpoint())
+                .sample_rate(0.0)
+                .tail_sampling(true)
+        })
+        .install_global(false)
+        .build()
+        .unwrap();
+    let tracer = telemetry.tracer("lifecycle-test");
+    for _ in 0..20 {
+        tracer.in_span("workflow", |_| tracer.in_span("chat gpt-4o", |_| {}));
+    }
+    let failed = tracer.in_span("workflow", |cx| {
+        tracer.in_span("chat gpt-4o", |cx| {
+            cx.span()
+                .set_status(opentelemetry::trace::Status::error("HTTP 500"));
+        });
+        cx.span().span_context().trace_id()
+    });
+    let sampling = telemetry.sampling();
+    assert_eq!(
+        (sampling.kept, sampling.dropped),
+        (42, 0),
+        "the head records every span under tail sampling"
+    );
+    let tail = telemetry.stats().tail_sampling;
+    telemetry.shutdown(Duration::from_secs(5));
+    assert!(tail.is_some(), "tail sampling is on");
+    let spans = r.spans();
+    assert_eq!(spans.len(), 2, "only the failed trace, whole");
+    assert!(spans.iter().all(|s| s.trace_id == failed.to_bytes()));
+    let tail = telemetry.stats().tail_sampling.unwrap();
+    assert_eq!((tail.kept.error, tail.dropped), (1, 20));
+}

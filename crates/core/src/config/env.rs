@@ -40,7 +40,31 @@ pub const ENV_VARIABLES: &[(&str, &str)] = &[
     ),
     (
         "TELEMETRY_SAMPLE_RATE",
-        "head sampling ratio in [0, 1], parent-based",
+        "sampling ratio in [0, 1], parent-based; applied at the tail when TELEMETRY_TAIL_SAMPLING=true",
+    ),
+    (
+        "TELEMETRY_TAIL_SAMPLING",
+        "tail sampling on/off (default false): keep error, slow and costly traces, sample the rest at TELEMETRY_SAMPLE_RATE",
+    ),
+    (
+        "TELEMETRY_TAIL_KEEP_SLOWER_THAN",
+        "tail sampling keeps traces whose local root lasted longer (default 30s; off)",
+    ),
+    (
+        "TELEMETRY_TAIL_KEEP_COST_ABOVE",
+        "tail sampling keeps traces whose gen_ai.usage.cost sum exceeds this many USD (default off)",
+    ),
+    (
+        "TELEMETRY_TAIL_MAX_TRACES",
+        "traces waiting for a tail decision at most (default 10000)",
+    ),
+    (
+        "TELEMETRY_TAIL_MAX_SPANS",
+        "spans buffered for tail decisions at most (default 20000)",
+    ),
+    (
+        "TELEMETRY_TAIL_DECISION_WAIT",
+        "longest a trace waits for its local root before it is decided (default 60s)",
     ),
     (
         "TELEMETRY_DOTENV_PATH",
@@ -499,6 +523,20 @@ impl BridgeConfigBuilder {
         if let Some(v) = r.parsed(&["TELEMETRY_RETRY_MAX_BACKOFF"], parse::parse_duration) {
             p.retry.max_backoff = v;
         }
+
+        // Tail sampling
+        b.tail.enabled = r.bool(&["TELEMETRY_TAIL_SAMPLING"]).map(|s| s.value);
+        b.tail.keep_slower_than = r.parsed(
+            &["TELEMETRY_TAIL_KEEP_SLOWER_THAN"],
+            parse::parse_optional_duration,
+        );
+        b.tail.keep_cost_above = r.parsed(
+            &["TELEMETRY_TAIL_KEEP_COST_ABOVE"],
+            parse::parse_cost_threshold,
+        );
+        b.tail.max_traces = r.parsed(&["TELEMETRY_TAIL_MAX_TRACES"], parse::parse_count);
+        b.tail.max_spans = r.parsed(&["TELEMETRY_TAIL_MAX_SPANS"], parse::parse_count);
+        b.tail.decision_wait = r.parsed(&["TELEMETRY_TAIL_DECISION_WAIT"], parse::parse_duration);
 
         b.problems = r.problems;
         b

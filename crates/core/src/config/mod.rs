@@ -35,7 +35,8 @@ pub const DEFAULT_METRICS_EXPORT_INTERVAL: Duration = Duration::from_secs(60);
 pub struct BridgeConfig {
     /// Who is sending: service name, version, environment, extra resource attributes.
     pub service: ServiceSettings,
-    /// Head sampling ratio in [0, 1], parent-based.
+    /// Sampling ratio in [0, 1], parent-based: at the head, or at the tail to the traces no
+    /// keep-rule matched when `pipeline.tail_sampling` is set.
     pub sample_rate: f64,
     /// Langfuse destination, when enabled.
     pub langfuse: Option<LangfuseSettings>,
@@ -288,6 +289,9 @@ pub struct PipelineSettings {
     /// Disk spool for batches a destination cannot deliver now (`TELEMETRY_SPOOL_DIR`);
     /// `None` keeps them in memory only.
     pub spool: Option<crate::spool::SpoolSettings>,
+    /// Tail sampling (`TELEMETRY_TAIL_SAMPLING`); `None` keeps head sampling only and the
+    /// hot path exactly as without it.
+    pub tail_sampling: Option<TailSamplingSettings>,
     /// Circuit breaker.
     #[serde(skip)]
     pub breaker: BreakerSettings,
@@ -304,6 +308,74 @@ mod humantime_serde_compat {
     }
 }
 
+mod humantime_serde_opt {
+    use std::time::Duration;
+
+    pub(super) fn serialize<S: serde::Serializer>(
+        d: &Option<Duration>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_some(&humantime::format_duration(*d).to_string()),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+/// Default of `TELEMETRY_TAIL_KEEP_SLOWER_THAN`: LLM calls routinely take seconds, so only
+/// traces past half a minute count as slow unless told otherwise.
+pub const DEFAULT_TAIL_KEEP_SLOWER_THAN: Duration = Duration::from_secs(30);
+/// Default of `TELEMETRY_TAIL_MAX_TRACES`.
+pub const DEFAULT_TAIL_MAX_TRACES: usize = 10_000;
+/// Default of `TELEMETRY_TAIL_MAX_SPANS`.
+pub const DEFAULT_TAIL_MAX_SPANS: usize = 20_000;
+/// Default of `TELEMETRY_TAIL_DECISION_WAIT`.
+pub const DEFAULT_TAIL_DECISION_WAIT: Duration = Duration::from_secs(60);
+
+/// Tail sampling: spans wait, grouped by trace, until the trace's local root span ends;
+/// then the whole local trace is kept when it has an error, is slow or costly, and
+/// otherwise sampled at [`sample_rate`](Self::sample_rate) by trace id (the SDK's
+/// `TraceIdRatioBased` rule, so services agree on the same trace).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TailSamplingSettings {
+    /// Ratio of the traces no keep-rule matched that are kept, in [0, 1].
+    /// [`BridgeConfigBuilder::build`] sets it to `TELEMETRY_SAMPLE_RATE`.
+    pub sample_rate: f64,
+    /// Keep traces whose local root lasted longer than this
+    /// (`TELEMETRY_TAIL_KEEP_SLOWER_THAN`, default 30 s; `None` turns the rule off).
+    #[serde(with = "humantime_serde_opt")]
+    pub keep_slower_than: Option<Duration>,
+    /// Keep traces whose spans' `gen_ai.usage.cost` adds up to more than this many USD
+    /// (`TELEMETRY_TAIL_KEEP_COST_ABOVE`, default off).
+    pub keep_cost_above: Option<f64>,
+    /// Traces waiting for a decision at most; beyond it the oldest is decided early
+    /// (`TELEMETRY_TAIL_MAX_TRACES`, default 10,000).
+    pub max_traces: usize,
+    /// Spans buffered over all waiting traces at most; beyond it the oldest trace is
+    /// decided early (`TELEMETRY_TAIL_MAX_SPANS`, default 20,000).
+    pub max_spans: usize,
+    /// Longest a trace waits for its local root after its first span ended; then it is
+    /// decided on what is there (`TELEMETRY_TAIL_DECISION_WAIT`, default 60 s).
+    #[serde(with = "humantime_serde_compat")]
+    pub decision_wait: Duration,
+}
+
+// The two floats are validated finite numbers (`build` refuses NaN), so equality is total.
+impl Eq for TailSamplingSettings {}
+
+impl Default for TailSamplingSettings {
+    fn default() -> Self {
+        Self {
+            sample_rate: 1.0,
+            keep_slower_than: Some(DEFAULT_TAIL_KEEP_SLOWER_THAN),
+            keep_cost_above: None,
+            max_traces: DEFAULT_TAIL_MAX_TRACES,
+            max_spans: DEFAULT_TAIL_MAX_SPANS,
+            decision_wait: DEFAULT_TAIL_DECISION_WAIT,
+        }
+    }
+}
+
 impl Default for PipelineSettings {
     fn default() -> Self {
         Self {
@@ -317,6 +389,7 @@ impl Default for PipelineSettings {
             export_threads: 1,
             recent_traces: 1_000,
             spool: None,
+            tail_sampling: None,
             breaker: BreakerSettings::default(),
             retry: RetrySettings::default(),
         }
@@ -376,6 +449,28 @@ struct InstanaInput {
     metrics_interval: Option<Duration>,
 }
 
+/// Tail sampling options as given to the environment or the builder; `None` = default.
+#[derive(Debug, Clone, Default)]
+struct TailInput {
+    enabled: Option<bool>,
+    /// `Some(None)`: the rule was turned off explicitly.
+    keep_slower_than: Option<Option<Duration>>,
+    keep_cost_above: Option<Option<f64>>,
+    max_traces: Option<usize>,
+    max_spans: Option<usize>,
+    decision_wait: Option<Duration>,
+}
+
+impl TailInput {
+    fn any_rule_or_bound_set(&self) -> bool {
+        self.keep_slower_than.is_some()
+            || self.keep_cost_above.is_some()
+            || self.max_traces.is_some()
+            || self.max_spans.is_some()
+            || self.decision_wait.is_some()
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 struct OtlpInput {
     endpoint: Option<Sourced<String>>,
@@ -399,6 +494,7 @@ pub struct BridgeConfigBuilder {
     langfuse: LangfuseInput,
     instana: InstanaInput,
     otlp: OtlpInput,
+    tail: TailInput,
     pipeline: PipelineSettings,
     problems: Vec<ConfigProblem>,
 }
@@ -431,6 +527,47 @@ impl BridgeConfigBuilder {
     /// Head sampling ratio in [0, 1] (`TELEMETRY_SAMPLE_RATE`).
     pub fn sample_rate(mut self, rate: f64) -> Self {
         self.sample_rate = Some(rate);
+        self
+    }
+
+    /// Turns tail sampling on or off (`TELEMETRY_TAIL_SAMPLING`, default off). On: every
+    /// local root is recorded (a remote parent's "not sampled" is still honoured), traces
+    /// wait for their local root to end, and `sample_rate` applies to the traces no
+    /// keep-rule (error, slow, costly) matched.
+    pub fn tail_sampling(mut self, enabled: bool) -> Self {
+        self.tail.enabled = Some(enabled);
+        self
+    }
+
+    /// Tail sampling keeps traces slower than this (`TELEMETRY_TAIL_KEEP_SLOWER_THAN`,
+    /// default 30 s); `None` turns the rule off.
+    pub fn tail_keep_slower_than(mut self, threshold: Option<Duration>) -> Self {
+        self.tail.keep_slower_than = Some(threshold);
+        self
+    }
+
+    /// Tail sampling keeps traces costing more than this many USD
+    /// (`TELEMETRY_TAIL_KEEP_COST_ABOVE`, default off); `None` turns the rule off.
+    pub fn tail_keep_cost_above(mut self, usd: Option<f64>) -> Self {
+        self.tail.keep_cost_above = Some(usd);
+        self
+    }
+
+    /// Traces waiting for a tail decision at most (`TELEMETRY_TAIL_MAX_TRACES`).
+    pub fn tail_max_traces(mut self, traces: usize) -> Self {
+        self.tail.max_traces = Some(traces);
+        self
+    }
+
+    /// Spans buffered for tail decisions at most (`TELEMETRY_TAIL_MAX_SPANS`).
+    pub fn tail_max_spans(mut self, spans: usize) -> Self {
+        self.tail.max_spans = Some(spans);
+        self
+    }
+
+    /// Longest a trace waits for its local root (`TELEMETRY_TAIL_DECISION_WAIT`).
+    pub fn tail_decision_wait(mut self, wait: Duration) -> Self {
+        self.tail.decision_wait = Some(wait);
         self
     }
 
@@ -615,6 +752,7 @@ impl BridgeConfigBuilder {
             },
         };
         self.check_pipeline();
+        self.build_tail_sampling(sample_rate, &mut warnings);
 
         let langfuse = self.build_langfuse(&mut warnings);
         let instana = self.build_instana(&mut warnings);
@@ -718,6 +856,80 @@ impl BridgeConfigBuilder {
                 "make the cap at least as long as the initial backoff",
             );
         }
+    }
+
+    /// Turns the tail options into `pipeline.tail_sampling` (kept as given through
+    /// [`tune`](Self::tune) when no tail option was set), with the validated sample rate.
+    fn build_tail_sampling(&mut self, sample_rate: f64, warnings: &mut Vec<String>) {
+        let input = self.tail.clone();
+        match input.enabled {
+            Some(false) => self.pipeline.tail_sampling = None,
+            Some(true) => {
+                if self.pipeline.tail_sampling.is_none() {
+                    self.pipeline.tail_sampling = Some(TailSamplingSettings::default());
+                }
+            }
+            None => {
+                if input.any_rule_or_bound_set() && self.pipeline.tail_sampling.is_none() {
+                    warnings.push(
+                        "TELEMETRY_TAIL_* settings have no effect: tail sampling is off \
+                         (set TELEMETRY_TAIL_SAMPLING=true)"
+                            .to_owned(),
+                    );
+                }
+            }
+        }
+        let Some(mut tail) = self.pipeline.tail_sampling.take() else {
+            return;
+        };
+        tail.sample_rate = sample_rate;
+        if let Some(v) = input.keep_slower_than {
+            tail.keep_slower_than = v;
+        }
+        if let Some(v) = input.keep_cost_above {
+            tail.keep_cost_above = v;
+        }
+        if let Some(v) = input.max_traces {
+            tail.max_traces = v;
+        }
+        if let Some(v) = input.max_spans {
+            tail.max_spans = v;
+        }
+        if let Some(v) = input.decision_wait {
+            tail.decision_wait = v;
+        }
+        if tail.keep_slower_than.is_some_and(|d| d.is_zero()) {
+            self.problem(
+                "TELEMETRY_TAIL_KEEP_SLOWER_THAN",
+                "must be longer than zero (every trace would be kept as slow)",
+                "use a duration such as 10s, or off to turn the rule off",
+            );
+        }
+        if let Some(usd) = tail.keep_cost_above
+            && let Err(e) = parse::check_cost(usd)
+        {
+            self.problem("TELEMETRY_TAIL_KEEP_COST_ABOVE", e.problem, e.fix);
+        }
+        for (value, var) in [
+            (tail.max_traces, "TELEMETRY_TAIL_MAX_TRACES"),
+            (tail.max_spans, "TELEMETRY_TAIL_MAX_SPANS"),
+        ] {
+            if value == 0 {
+                self.problem(
+                    var,
+                    "must be greater than zero",
+                    "use a positive whole number",
+                );
+            }
+        }
+        if tail.decision_wait.is_zero() {
+            self.problem(
+                "TELEMETRY_TAIL_DECISION_WAIT",
+                "must be longer than zero",
+                "use a duration such as 30s or 60s",
+            );
+        }
+        self.pipeline.tail_sampling = Some(tail);
     }
 
     fn url(&mut self, input: &Sourced<String>, example: &str) -> Option<url::Url> {

@@ -125,6 +125,48 @@ pub(crate) fn check_sample_rate(rate: f64) -> Result<f64, Invalid> {
     }
 }
 
+/// A USD amount for `TELEMETRY_TAIL_KEEP_COST_ABOVE`: a number, or `off`/`none` (rule
+/// off, `Ok(None)`).
+pub(crate) fn parse_cost_threshold(raw: &str) -> Result<Option<f64>, Invalid> {
+    let trimmed = raw.trim().trim_start_matches('$');
+    if is_off(trimmed) {
+        return Ok(None);
+    }
+    let usd: f64 = trimmed.parse().map_err(|_| {
+        Invalid::new(
+            format!("{raw:?} is not an amount of USD"),
+            "use a number of US dollars such as 0.05, or off to turn the rule off",
+        )
+    })?;
+    check_cost(usd).map(Some)
+}
+
+pub(crate) fn check_cost(usd: f64) -> Result<f64, Invalid> {
+    if usd.is_finite() && usd >= 0.0 {
+        Ok(usd)
+    } else {
+        Err(Invalid::new(
+            format!("{usd} is not a non-negative amount"),
+            "use a number of US dollars such as 0.05 (0 keeps every trace that cost anything)",
+        ))
+    }
+}
+
+/// A duration for `TELEMETRY_TAIL_KEEP_SLOWER_THAN`, or `off`/`none` (`Ok(None)`).
+pub(crate) fn parse_optional_duration(raw: &str) -> Result<Option<Duration>, Invalid> {
+    if is_off(raw.trim()) {
+        return Ok(None);
+    }
+    parse_duration(raw).map(Some).map_err(|e| Invalid {
+        fix: format!("{}, or off to turn the rule off", e.fix),
+        ..e
+    })
+}
+
+fn is_off(raw: &str) -> bool {
+    matches!(raw.to_ascii_lowercase().as_str(), "off" | "none" | "false")
+}
+
 /// An http(s) URL with a host.
 pub(crate) fn parse_http_url(raw: &str, example: &str) -> Result<url::Url, Invalid> {
     let fix = format!("use a full http:// or https:// URL such as {example}");

@@ -550,3 +550,147 @@ fn every_new_destination_variable_is_listed() {
         assert!(ENV_VARIABLES.iter().any(|(name, _)| *name == var), "{var}");
     }
 }
+
+#[test]
+fn tail_sampling_is_off_by_default_and_reads_its_variables_when_on() {
+    assert_eq!(from_vars(&[]).unwrap().pipeline.tail_sampling, None);
+    let config = from_vars(&[
+        ("TELEMETRY_TAIL_SAMPLING", "true"),
+        ("TELEMETRY_SAMPLE_RATE", "0.25"),
+        ("TELEMETRY_TAIL_KEEP_SLOWER_THAN", "12s"),
+        ("TELEMETRY_TAIL_KEEP_COST_ABOVE", "$0.05"),
+        ("TELEMETRY_TAIL_MAX_TRACES", "500"),
+        ("TELEMETRY_TAIL_MAX_SPANS", "4_000"),
+        ("TELEMETRY_TAIL_DECISION_WAIT", "45s"),
+    ])
+    .unwrap();
+    assert_eq!(
+        config.pipeline.tail_sampling,
+        Some(TailSamplingSettings {
+            sample_rate: 0.25,
+            keep_slower_than: Some(Duration::from_secs(12)),
+            keep_cost_above: Some(0.05),
+            max_traces: 500,
+            max_spans: 4_000,
+            decision_wait: Duration::from_secs(45),
+        })
+    );
+    let defaults = from_vars(&[("TELEMETRY_TAIL_SAMPLING", "on")]).unwrap();
+    assert_eq!(
+        defaults.pipeline.tail_sampling,
+        Some(TailSamplingSettings::default()),
+        "rate 1.0, slow above 30s, no cost rule, 10,000 traces, 20,000 spans, 60s"
+    );
+    let off = from_vars(&[
+        ("TELEMETRY_TAIL_SAMPLING", "true"),
+        ("TELEMETRY_TAIL_KEEP_SLOWER_THAN", "off"),
+        ("TELEMETRY_TAIL_KEEP_COST_ABOVE", "none"),
+    ])
+    .unwrap();
+    let tail = off.pipeline.tail_sampling.unwrap();
+    assert_eq!((tail.keep_slower_than, tail.keep_cost_above), (None, None));
+}
+
+#[test]
+fn bad_tail_sampling_values_name_their_variables() {
+    let e = err(&[
+        ("TELEMETRY_TAIL_SAMPLING", "maybe"),
+        ("TELEMETRY_TAIL_KEEP_SLOWER_THAN", "slowish"),
+        ("TELEMETRY_TAIL_KEEP_COST_ABOVE", "-1"),
+        ("TELEMETRY_TAIL_MAX_TRACES", "0"),
+        ("TELEMETRY_TAIL_MAX_SPANS", "many"),
+        ("TELEMETRY_TAIL_DECISION_WAIT", "later"),
+    ]);
+    for var in [
+        "TELEMETRY_TAIL_SAMPLING",
+        "TELEMETRY_TAIL_KEEP_SLOWER_THAN",
+        "TELEMETRY_TAIL_KEEP_COST_ABOVE",
+        "TELEMETRY_TAIL_MAX_TRACES",
+        "TELEMETRY_TAIL_MAX_SPANS",
+        "TELEMETRY_TAIL_DECISION_WAIT",
+    ] {
+        assert!(e.names(var), "{var}: {e}");
+    }
+    assert_eq!(e.problems.len(), 6, "{e}");
+    let e = err(&[
+        ("TELEMETRY_TAIL_SAMPLING", "true"),
+        ("TELEMETRY_TAIL_KEEP_SLOWER_THAN", "0s"),
+        ("TELEMETRY_TAIL_KEEP_COST_ABOVE", "NaN"),
+    ]);
+    assert!(e.names("TELEMETRY_TAIL_KEEP_SLOWER_THAN"), "{e}");
+    assert!(e.names("TELEMETRY_TAIL_KEEP_COST_ABOVE"), "{e}");
+}
+
+#[test]
+fn tail_settings_without_tail_sampling_warn_that_they_do_nothing() {
+    let config = from_vars(&[("TELEMETRY_TAIL_KEEP_COST_ABOVE", "0.1")]).unwrap();
+    assert_eq!(config.pipeline.tail_sampling, None);
+    assert!(
+        config
+            .warnings
+            .iter()
+            .any(|w| w.contains("TELEMETRY_TAIL_SAMPLING=true")),
+        "{:?}",
+        config.warnings
+    );
+}
+
+#[test]
+fn the_builder_configures_tail_sampling_like_the_environment() {
+    let config = BridgeConfig::builder()
+        .sample_rate(0.1)
+        .tail_sampling(true)
+        .tail_keep_slower_than(None)
+        .tail_keep_cost_above(Some(0.2))
+        .tail_max_traces(7)
+        .tail_max_spans(70)
+        .tail_decision_wait(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    assert_eq!(
+        config.pipeline.tail_sampling,
+        Some(TailSamplingSettings {
+            sample_rate: 0.1,
+            keep_slower_than: None,
+            keep_cost_above: Some(0.2),
+            max_traces: 7,
+            max_spans: 70,
+            decision_wait: Duration::from_millis(300),
+        })
+    );
+    let e = BridgeConfig::builder()
+        .tail_sampling(true)
+        .tail_keep_cost_above(Some(f64::INFINITY))
+        .tail_max_spans(0)
+        .tail_decision_wait(Duration::ZERO)
+        .build()
+        .unwrap_err();
+    for var in [
+        "TELEMETRY_TAIL_KEEP_COST_ABOVE",
+        "TELEMETRY_TAIL_MAX_SPANS",
+        "TELEMETRY_TAIL_DECISION_WAIT",
+    ] {
+        assert!(e.names(var), "{var}: {e}");
+    }
+    // The environment turns it on, the builder off.
+    let map: HashMap<&str, &str> = [("TELEMETRY_TAIL_SAMPLING", "true")].into();
+    let config = BridgeConfigBuilder::from_lookup(|k| map.get(k).map(|v| (*v).to_owned()))
+        .tail_sampling(false)
+        .build()
+        .unwrap();
+    assert_eq!(config.pipeline.tail_sampling, None);
+}
+
+#[test]
+fn every_tail_sampling_variable_is_listed() {
+    for var in [
+        "TELEMETRY_TAIL_SAMPLING",
+        "TELEMETRY_TAIL_KEEP_SLOWER_THAN",
+        "TELEMETRY_TAIL_KEEP_COST_ABOVE",
+        "TELEMETRY_TAIL_MAX_TRACES",
+        "TELEMETRY_TAIL_MAX_SPANS",
+        "TELEMETRY_TAIL_DECISION_WAIT",
+    ] {
+        assert!(ENV_VARIABLES.iter().any(|(name, _)| *name == var), "{var}");
+    }
+}

@@ -1,14 +1,17 @@
 //! The export pipeline: a [`FanoutProcessor`] hands each ended span to every destination's
 //! bounded queue; one worker per destination, on a dedicated export thread, does the rest.
+//! With tail sampling on, the processor hands the span to the tail sampler's queue instead,
+//! and the sampler task (same thread) forwards the spans of kept traces to those queues.
 
 mod intake;
 pub mod ledger;
 mod processor;
 mod replay;
+mod tail;
 mod worker;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -25,7 +28,9 @@ pub use processor::FanoutProcessor;
 use crate::config::PipelineSettings;
 use crate::destination::Destination;
 use crate::error::BridgeError;
-use crate::stats::{BridgeStats, DestinationSnapshot, DestinationStats, FailureRecord};
+use crate::stats::{
+    BridgeStats, DestinationSnapshot, DestinationStats, FailureRecord, TailSamplingStats,
+};
 
 /// Commands from the handle to a worker.
 pub(crate) enum Control {
@@ -63,12 +68,12 @@ impl ResourceCell {
     }
 }
 
-/// One destination's entrance: its queue, its control channel, its counters.
+/// One destination's entrance: its control channel, its counters (its queue is in
+/// [`processor::Fanout`]).
 #[derive(Debug)]
 pub(crate) struct Lane {
     pub(crate) name: String,
     pub(crate) endpoint: String,
-    pub(crate) queue: intake::IntakeSender,
     control: mpsc::UnboundedSender<Control>,
     pub(crate) stats: Arc<DestinationStats>,
 }
@@ -77,10 +82,13 @@ pub(crate) struct Lane {
 pub(crate) struct Shared {
     pub(crate) lanes: Vec<Lane>,
     pub(crate) accepting: AtomicBool,
-    pub(crate) spans_after_shutdown: AtomicU64,
+    pub(crate) spans_after_shutdown: Arc<AtomicU64>,
     pub(crate) resource: Arc<ResourceCell>,
     pub(crate) ledger: Option<Arc<TraceLedger>>,
-    pub(crate) ledger_queue: Option<intake::IntakeSender>,
+    /// Every destination's queue and the ledger's: where an exported span goes.
+    pub(crate) fanout: processor::Fanout,
+    /// The tail sampler, when tail sampling is on: spans go to it instead of `fanout`.
+    pub(crate) tail: Option<tail::TailHandle>,
     /// The ledger's end of its queue, shared by the ledger task and `flush` (which records
     /// what is queued before it returns, so diagnostics show every flushed span).
     ledger_intake: Option<Arc<Mutex<intake::IntakeReceiver>>>,
@@ -172,16 +180,17 @@ impl Pipeline {
             .as_ref()
             .map(|s| s.max_bytes / destinations.len().max(1) as u64);
         let mut lanes = Vec::new();
+        let mut lane_queues = Vec::new();
         let mut workers = Vec::new();
         for (index, destination) in destinations.into_iter().enumerate() {
             let (queue_tx, queue_rx) =
                 intake::channel(settings.queue_capacity, settings.batch_max_spans);
             let (control_tx, control_rx) = mpsc::unbounded_channel();
             let stats = Arc::new(DestinationStats::default());
+            lane_queues.push((queue_tx, Arc::clone(&stats)));
             lanes.push(Lane {
                 name: destination.name().to_owned(),
                 endpoint: destination.endpoint(),
-                queue: queue_tx,
                 control: control_tx,
                 stats: Arc::clone(&stats),
             });
@@ -223,6 +232,39 @@ impl Pipeline {
             }
             None => (None, None, None),
         };
+        let spans_after_shutdown = Arc::new(AtomicU64::new(0));
+        let fanout = processor::Fanout {
+            lanes: lane_queues,
+            ledger: ledger_queue.zip(ledger.clone()),
+            spans_after_shutdown: Arc::clone(&spans_after_shutdown),
+        };
+
+        // Tail sampling: one more queue and a task that forwards what it keeps to `fanout`.
+        let (tail, tail_task) = match &settings.tail_sampling {
+            Some(tail_settings) => {
+                let (queue, rx) =
+                    intake::channel(settings.queue_capacity, settings.batch_max_spans);
+                let (control, control_rx) = mpsc::unbounded_channel();
+                let stats = Arc::new(TailSamplingStats::default());
+                let task = tail::run(
+                    tail::TailSampler::new(tail_settings, Arc::clone(&stats)),
+                    rx,
+                    control_rx,
+                    fanout.clone(),
+                    settings.batch_max_spans,
+                    intake::tick(settings.batch_timeout),
+                );
+                (
+                    Some(tail::TailHandle {
+                        queue,
+                        control,
+                        stats,
+                    }),
+                    Some(task),
+                )
+            }
+            None => (None, None),
+        };
 
         let threads = settings.export_threads.max(1);
         let runtime = if threads == 1 {
@@ -246,6 +288,9 @@ impl Pipeline {
                     if let Some(task) = ledger_task {
                         tokio::spawn(task);
                     }
+                    if let Some(task) = tail_task {
+                        tokio::spawn(task);
+                    }
                     let handles: Vec<_> =
                         workers.into_iter().map(|w| tokio::spawn(w.run())).collect();
                     for h in handles {
@@ -260,10 +305,11 @@ impl Pipeline {
             shared: Arc::new(Shared {
                 lanes,
                 accepting: AtomicBool::new(true),
-                spans_after_shutdown: AtomicU64::new(0),
+                spans_after_shutdown,
                 resource,
                 ledger,
-                ledger_queue,
+                fanout,
+                tail,
                 ledger_intake,
                 settings,
                 thread: Mutex::new(Some(thread)),
@@ -306,14 +352,33 @@ impl Pipeline {
                 .iter()
                 .map(|l| l.stats.snapshot(&l.name))
                 .collect(),
+            tail_sampling: self.shared.tail.as_ref().map(|t| t.stats.snapshot()),
+        }
+    }
+
+    /// Asks the tail sampler (when on) to take what is queued and forward the spans of
+    /// decided traces, or to decide everything and stop; waits until `deadline`.
+    fn settle_tail(&self, command: fn(SyncSender<()>) -> tail::TailControl, deadline: Instant) {
+        let Some(tail) = &self.shared.tail else {
+            return;
+        };
+        let (tx, rx) = sync_channel(1);
+        if tail.control.send(command(tx)).is_ok() {
+            let _ = rx.recv_timeout(deadline.saturating_duration_since(Instant::now()));
         }
     }
 
     /// Sends everything queued, batched and held now, and waits up to `timeout` for it to
     /// be delivered. Blocks the calling thread (safe inside async code: the export runs on
     /// its own thread), so prefer calling it from `spawn_blocking` in hot async paths.
+    ///
+    /// With tail sampling on, the sampler first takes every span queued for it and
+    /// forwards the spans of traces decided by then (their local root ended), so a flush
+    /// is exact for finished traces; traces still in progress keep waiting for their root
+    /// (or their decision wait) and are not part of the flush.
     pub fn flush(&self, timeout: Duration) -> FlushReport {
         let deadline = Instant::now() + timeout;
+        self.settle_tail(tail::TailControl::Flush, deadline);
         if let (Some(ledger), Some(rx)) = (&self.shared.ledger, &self.shared.ledger_intake) {
             let mut spans = Vec::new();
             drain_ledger(ledger, rx, self.shared.settings.batch_max_spans, &mut spans);
@@ -371,6 +436,9 @@ impl Pipeline {
         let started = Instant::now();
         let deadline = started + timeout;
         self.shared.accepting.store(false, Ordering::SeqCst);
+        // Tail sampling: every waiting trace is decided and its kept spans queued for the
+        // destinations before they are told to stop.
+        self.settle_tail(tail::TailControl::Shutdown, deadline);
         let waits: Vec<Option<Receiver<()>>> = self
             .shared
             .lanes

@@ -12,7 +12,9 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use genai_telemetry_core::pipeline::ledger::DeliveryStatus;
 use genai_telemetry_core::sampling::CountingSampler;
-use genai_telemetry_core::{BridgeConfig, Destination, OtlpDestination, Pipeline};
+use genai_telemetry_core::{
+    BridgeConfig, BridgeConfigBuilder, Destination, OtlpDestination, Pipeline,
+};
 use genai_telemetry_diagnostics::{Diagnostics, DiagnosticsSettings};
 use genai_telemetry_receiver::{OtlpReceiver, ReceiverConfig};
 use http_body_util::BodyExt as _;
@@ -42,8 +44,27 @@ impl Bridge {
     }
 
     pub fn start_with(receiver: ReceiverConfig) -> Self {
+        Self::start_configured(receiver, |b| b)
+    }
+
+    /// Tail sampling on at rate 0: errors and traces slower than 3 s kept, the rest dropped.
+    pub fn start_tail_sampling() -> Self {
+        Self::start_configured(
+            ReceiverConfig::new().require_header("authorization", OTLP_SECRET),
+            |b| {
+                b.sample_rate(0.0)
+                    .tail_sampling(true)
+                    .tail_keep_slower_than(Some(Duration::from_secs(3)))
+            },
+        )
+    }
+
+    pub fn start_configured(
+        receiver: ReceiverConfig,
+        configure: impl FnOnce(BridgeConfigBuilder) -> BridgeConfigBuilder,
+    ) -> Self {
         let receiver = OtlpReceiver::start(receiver.name("otlp")).expect("receiver starts");
-        let config = BridgeConfig::builder()
+        let config = configure(BridgeConfig::builder())
             .service_name("diagnostics-test")
             .otlp_endpoint(receiver.endpoint())
             .otlp_header("authorization", OTLP_SECRET)
@@ -63,7 +84,7 @@ impl Bridge {
             .build();
         let pipeline = Pipeline::start(vec![destination], config.pipeline.clone(), &resource)
             .expect("pipeline starts");
-        let sampler = CountingSampler::new(config.sample_rate);
+        let sampler = CountingSampler::for_config(&config);
         let provider = SdkTracerProvider::builder()
             .with_resource(resource)
             .with_sampler(sampler.clone())
