@@ -17,6 +17,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 mod litellm;
+mod pyenv;
 mod rotel;
 
 const USAGE: &str = "\

@@ -25,14 +25,6 @@ pub(crate) fn venv_dir(root: &Path) -> PathBuf {
     root.join("target").join("rotel-venv")
 }
 
-fn venv_python(venv: &Path) -> PathBuf {
-    if cfg!(windows) {
-        venv.join("Scripts").join("python.exe")
-    } else {
-        venv.join("bin").join("python")
-    }
-}
-
 /// Makes sure `rotel==ROTEL_VERSION` is installed in `target/rotel-venv` and returns the
 /// path of the `rotel-agent` binary inside the package. Does nothing when that version is
 /// already there. Needs `python3` (or the interpreter named by `PYTHON`) and access to PyPI.
@@ -50,30 +42,8 @@ pub(crate) fn ensure_rotel(root: &Path) -> Result<PathBuf> {
         }
     }
 
-    let python = venv_python(&venv);
-    if !python.exists() {
-        let system_python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
-        let mut create = Command::new(&system_python);
-        create.arg("-m").arg("venv").arg(&venv);
-        run(
-            create,
-            &format!("create a virtual environment with {system_python}"),
-        )?;
-    }
-    let mut install = Command::new(&python);
-    install.args([
-        "-m",
-        "pip",
-        "install",
-        "--disable-pip-version-check",
-        "--quiet",
-        // The version is a pre-release: naming it exactly is enough for pip.
-        &format!("rotel=={ROTEL_VERSION}"),
-    ]);
-    run(
-        install,
-        &format!("pip install rotel=={ROTEL_VERSION} (from PyPI)"),
-    )?;
+    // The version is a pre-release: naming it exactly is enough for pip.
+    let python = crate::pyenv::install(&venv, &format!("rotel=={ROTEL_VERSION}"))?;
 
     // The binary sits inside the package (`site-packages/rotel/rotel-agent`); ask the
     // interpreter where the package is rather than guessing the site-packages path.
@@ -106,30 +76,12 @@ pub(crate) fn ensure_rotel(root: &Path) -> Result<PathBuf> {
 
 /// `cargo test` of the (ignored by default) Collector-gateway test, pointed at `rotel`.
 pub(crate) fn gateway_test_command(root: &Path, rotel: &Path, jobs: &str) -> Command {
-    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
-    cmd.current_dir(root)
-        .args([
-            "test",
-            "-j",
-            jobs,
-            "-p",
-            "genai-telemetry-bridge",
-            "--all-features",
-            "--test",
-            "collector_gateway",
-            "--",
-            "--ignored",
-        ])
-        .env(ROTEL_BIN_ENV, rotel);
-    cmd
-}
-
-fn run(mut cmd: Command, what: &str) -> Result<()> {
-    let status = cmd
-        .status()
-        .with_context(|| format!("cannot start: {what}"))?;
-    if !status.success() {
-        bail!("failed ({status}): {what}");
-    }
-    Ok(())
+    crate::pyenv::ignored_test_command(
+        root,
+        jobs,
+        "genai-telemetry-bridge",
+        "collector_gateway",
+        ROTEL_BIN_ENV,
+        rotel,
+    )
 }

@@ -48,6 +48,5 @@ pub use pipeline::{FanoutProcessor, FlushReport, Pipeline, ShutdownReport};
 pub use resilience::{BreakerSettings, BreakerState, ExportOutcome, RetrySettings};
 pub use spool::{FsyncPolicy, SpoolSettings};
 pub use stats::{
-    BridgeStats, DestinationSnapshot, DropReason, DroppedCounts, SpoolCounts,
-    TailSamplingSnapshot,
+    BridgeStats, DestinationSnapshot, DropReason, DroppedCounts, SpoolCounts, TailSamplingSnapshot,
 };
