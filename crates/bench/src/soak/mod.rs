@@ -59,6 +59,8 @@ pub struct SoakOptions {
     /// Share of the traffic time excluded from the RSS trend (allocator and buffers
     /// reaching their working size).
     pub warmup_share: f64,
+    /// A progress line on stderr this often (`None`: quiet).
+    pub progress_every: Option<Duration>,
     /// Where `soak.json`, `soak.md` and `soak.svg` go.
     pub out_dir: PathBuf,
     /// The `genai-telemetry-bench` executable, run as the application process.
@@ -88,6 +90,7 @@ impl SoakOptions {
             // The breaker may wait up to its 5 min cap before the next probe.
             drain_timeout: Duration::from_secs(7 * 60),
             warmup_share: 0.15,
+            progress_every: Some(Duration::from_secs(60)),
             out_dir,
             app_exe,
         }
@@ -112,6 +115,7 @@ impl SoakOptions {
             batch_timeout: Some(Duration::from_millis(200)),
             drain_timeout: Duration::from_secs(30),
             warmup_share: 0.25,
+            progress_every: None,
             ..Self::minutes(0, out_dir, app_exe)
         }
     }
@@ -408,6 +412,7 @@ pub async fn run(options: &SoakOptions) -> Result<SoakOutcome> {
     let mut next_phase = [0usize; 2];
     let mut traffic_end: Option<(Instant, f64)> = None;
     let mut final_sample: Option<AppSample> = None;
+    let mut next_progress: Option<f64> = None;
     loop {
         let due = origin.filter(|_| traffic_end.is_none()).and_then(|o| {
             next_phase
@@ -458,6 +463,12 @@ pub async fn run(options: &SoakOptions) -> Result<SoakOutcome> {
                 r.faults().clear();
             }
             traffic_end = Some((Instant::now(), app.t_s));
+        }
+        if let Some(every) = options.progress_every
+            && next_progress.is_none_or(|at| app.t_s >= at)
+        {
+            next_progress = Some(app.t_s + every.as_secs_f64());
+            progress_line(&app, &receivers, &schedules, traffic_end.is_some());
         }
         samples.push(SoakSample {
             receivers: receivers
@@ -527,6 +538,41 @@ pub async fn run(options: &SoakOptions) -> Result<SoakOutcome> {
         markdown,
         files,
     })
+}
+
+#[allow(clippy::print_stderr)] // progress of a long run
+fn progress_line(
+    app: &AppSample,
+    receivers: &Receivers,
+    schedules: &[Vec<FaultPhase>],
+    drain: bool,
+) {
+    let mut line = format!(
+        "soak: {:>6.0} s {} {} calls, RSS {:.1} MB",
+        app.t_s,
+        if drain { "drain" } else { "traffic" },
+        app.produced,
+        mb(app.rss_bytes)
+    );
+    for ((d, r), phases) in app.destinations.iter().zip(receivers.both()).zip(schedules) {
+        let fault = if drain {
+            FaultKind::Healthy
+        } else {
+            schedule::kind_at(phases, app.t_s)
+        };
+        let _ = write!(
+            line,
+            "; {} [{}] breaker {} (opened {}, closed {}), held {:.1} MB, decoded {}",
+            d.name,
+            fault.as_str(),
+            d.breaker_state,
+            d.breaker_opens,
+            d.breaker_closes,
+            mb(d.bytes_held),
+            r.stats().unique_spans
+        );
+    }
+    eprintln!("{line}");
 }
 
 fn cpu_model() -> Option<String> {
