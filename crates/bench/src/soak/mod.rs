@@ -254,7 +254,7 @@ pub struct SoakReport {
     pub rss: RssSummary,
     /// Totals per destination.
     pub destinations: Vec<DestinationTotals>,
-    /// The time series.
+    /// The time series: every sample of the traffic and the drain, and the final one after shutdown.
     pub samples: Vec<SoakSample>,
 }
 
@@ -454,10 +454,6 @@ pub async fn run(options: &SoakOptions) -> Result<SoakOutcome> {
                     - Duration::from_secs_f64(app.t_s.min(options.traffic.as_secs_f64())),
             );
         }
-        if app.stage == Stage::Final {
-            final_sample = Some(app);
-            break;
-        }
         if app.stage == Stage::Drain && traffic_end.is_none() {
             for r in receivers.both() {
                 r.faults().clear();
@@ -489,8 +485,12 @@ pub async fn run(options: &SoakOptions) -> Result<SoakOutcome> {
                 })
                 .collect(),
             harness_rss_bytes: rss_bytes().unwrap_or(0),
-            app,
+            app: app.clone(),
         });
+        if app.stage == Stage::Final {
+            final_sample = Some(app);
+            break;
+        }
     }
     for r in receivers.both() {
         r.faults().clear();

@@ -166,7 +166,8 @@ pub(crate) fn summary(phases: &[FaultPhase]) -> String {
         .iter()
         .map(|&kind| {
             let of_kind: Vec<&FaultPhase> = phases.iter().filter(|p| p.kind == kind).collect();
-            let seconds: f64 = of_kind.iter().map(|p| p.seconds).sum();
+            // `fold` from +0: an empty `sum` of floats is -0.
+            let seconds = of_kind.iter().fold(0.0, |acc, p| acc + p.seconds);
             format!("{} {} × ({seconds:.0} s)", kind.as_str(), of_kind.len())
         })
         .collect::<Vec<_>>()
