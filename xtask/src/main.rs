@@ -4,6 +4,9 @@
 //!   runs it against embedded loopback back ends; writes `target/bench/report.json`,
 //!   `report.md`, `details.json` and one latency plot per mode. `ARGS` go to the bench
 //!   (`--help` lists them).
+//! - `cargo xtask soak [--minutes N] [ARGS]`: sustained instrumented traffic under random
+//!   faults at both loopback back ends (release build); writes `target/soak/soak.json`,
+//!   `soak.md` and `soak.svg`. `ARGS` go to the bench's `soak` command.
 //! - `cargo xtask test`: the whole test suite, including what it needs installed first (a
 //!   pinned LiteLLM proxy from PyPI for the end-to-end test against a real proxy, and a
 //!   pinned rotel collector from PyPI for the Collector-gateway test).
@@ -26,6 +29,8 @@ usage: cargo xtask <task>
 tasks:
   bench   measure overhead, memory, reliability and throughput (release build; --quick
           for a run under two minutes; `cargo xtask bench --help` for its options)
+  soak    sustained traffic under random faults at both back ends: RSS over time, spans
+          lost, duplicates, breaker cycles (release build; --minutes N, default 30)
   test    run the whole test suite (installs what the tests need first)
   ci      cargo fmt --check, cargo clippy -D warnings, then the whole test suite
 ";
@@ -35,6 +40,7 @@ fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("bench") => bench(&root, &args[1..]),
+        Some("soak") => soak(&root, &args[1..]),
         Some("test") => test(&root),
         Some("ci") => {
             fmt_check(&root)?;
@@ -127,6 +133,16 @@ fn target_dir(root: &Path) -> PathBuf {
 }
 
 fn bench(root: &Path, args: &[String]) -> Result<()> {
+    bench_binary(root, &[], args, "bench")
+}
+
+fn soak(root: &Path, args: &[String]) -> Result<()> {
+    bench_binary(root, &["soak"], args, "soak")
+}
+
+/// Runs the bench binary in release, with `command` then `args`, writing to
+/// `target/<out>` unless `--out-dir` is given.
+fn bench_binary(root: &Path, command: &[&str], args: &[String], out: &str) -> Result<()> {
     let mut cmd = cargo(root);
     cmd.args([
         "run",
@@ -138,12 +154,17 @@ fn bench(root: &Path, args: &[String]) -> Result<()> {
         "genai-telemetry-bench",
         "--",
     ]);
+    cmd.args(command);
     if !args
         .iter()
         .any(|a| a == "--out-dir" || a.starts_with("--out-dir="))
     {
-        cmd.arg("--out-dir").arg(target_dir(root).join("bench"));
+        cmd.arg("--out-dir").arg(target_dir(root).join(out));
     }
     cmd.args(args);
-    run(cmd, "cargo run --release --package genai-telemetry-bench")
+    let what = format!(
+        "cargo run --release --package genai-telemetry-bench -- {}",
+        command.join(" ")
+    );
+    run(cmd, what.trim_end())
 }

@@ -13,11 +13,14 @@
 //!    sent / delivered / lost / duplicates / breaker opens / retries per destination;
 //! 4. **throughput**: spans per second delivered to both destinations.
 //!
+//! `cargo xtask soak` runs [`soak::run`] instead: sustained traffic under random faults.
+//!
 //! [`run`] returns the [`report::Report`] (the `report.json` schema) and writes
 //! `report.json`, `report.md`, `details.json` and one latency plot per mode.
 
 pub mod options;
 pub mod report;
+pub mod soak;
 
 mod latency;
 mod memory;

@@ -54,18 +54,11 @@ impl Receivers {
     }
 
     pub(crate) fn langfuse_target(&self) -> LangfuseTarget {
-        LangfuseTarget {
-            endpoint: self.langfuse.endpoint(),
-            public_key: LANGFUSE_PUBLIC_KEY.to_owned(),
-            secret_key: LANGFUSE_SECRET_KEY.to_owned(),
-        }
+        langfuse_stand_in(self.langfuse.endpoint())
     }
 
     pub(crate) fn instana_target(&self) -> InstanaTarget {
-        InstanaTarget {
-            endpoint: self.instana.endpoint(),
-            key: Some(INSTANA_KEY.to_owned()),
-        }
+        instana_stand_in(self.instana.endpoint())
     }
 
     pub(crate) fn both(&self) -> [&OtlpReceiver; 2] {
@@ -83,6 +76,24 @@ impl Receivers {
             r.faults().clear();
             r.reset();
         }
+    }
+}
+
+/// The Langfuse stand-in at `endpoint`, with the key pair it demands (for a process
+/// other than the one running the receivers: the soak's application process).
+pub(crate) fn langfuse_stand_in(endpoint: String) -> LangfuseTarget {
+    LangfuseTarget {
+        endpoint,
+        public_key: LANGFUSE_PUBLIC_KEY.to_owned(),
+        secret_key: LANGFUSE_SECRET_KEY.to_owned(),
+    }
+}
+
+/// The Instana stand-in at `endpoint`, with the agent key it demands.
+pub(crate) fn instana_stand_in(endpoint: String) -> InstanaTarget {
+    InstanaTarget {
+        endpoint,
+        key: Some(INSTANA_KEY.to_owned()),
     }
 }
 
