@@ -65,12 +65,14 @@ impl EventStreamReader {
     /// Feeds the next bytes of the body, as they arrived.
     pub(crate) fn feed(&mut self, data: &[u8]) -> Fed {
         let mut fed = Fed::default();
-        if self.undecodable {
+        if self.is_over() {
             fed.over = true;
             return fed;
         }
         self.buffer.extend_from_slice(data);
-        loop {
+        // Frames after the terminal event (or an exception) are not read, however the
+        // body was chunked: the call is over there.
+        while !self.is_over() {
             match self.decoder.decode_frame(&mut self.buffer) {
                 Ok(DecodedFrame::Complete(message)) => {
                     if self.handle(&message) && !self.saw_content {
@@ -88,8 +90,12 @@ impl EventStreamReader {
                 }
             }
         }
-        fed.over = self.stream.complete || self.error.is_some();
+        fed.over = self.is_over();
         fed
+    }
+
+    fn is_over(&self) -> bool {
+        self.stream.complete || self.error.is_some() || self.undecodable
     }
 
     /// The body failed while being read (keeps an earlier, more specific error).
@@ -147,7 +153,8 @@ impl EventStreamReader {
             }
             Some("exception") | Some("error") => {
                 let kind = header(":exception-type")
-                    .or_else(|| header(":error-code"))
+                    .filter(|k| !k.trim().is_empty())
+                    .or_else(|| header(":error-code").filter(|k| !k.trim().is_empty()))
                     .unwrap_or_else(|| "_OTHER".to_owned());
                 let message_text = serde_json::from_slice::<Value>(message.payload())
                     .ok()

@@ -13,6 +13,7 @@ pub struct SseParser {
     data: String,
     has_data: bool,
     overflowed: bool,
+    invalid_utf8: bool,
 }
 
 impl SseParser {
@@ -24,6 +25,12 @@ impl SseParser {
     /// True when a line exceeded the limit and parsing stopped.
     pub fn overflowed(&self) -> bool {
         self.overflowed
+    }
+
+    /// True when a line was not valid UTF-8 (it was read with replacement characters; the
+    /// stream is malformed, `text/event-stream` is UTF-8 only).
+    pub fn saw_invalid_utf8(&self) -> bool {
+        self.invalid_utf8
     }
 
     /// Feeds bytes; calls `on_event(event, data)` for every complete event.
@@ -70,7 +77,13 @@ impl SseParser {
         if line[0] == b':' {
             return;
         }
-        let line = String::from_utf8_lossy(line);
+        let line = match std::str::from_utf8(line) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => {
+                self.invalid_utf8 = true;
+                String::from_utf8_lossy(line)
+            }
+        };
         let (field, value) = match line.split_once(':') {
             Some((f, v)) => (f, v.strip_prefix(' ').unwrap_or(v)),
             None => (line.as_ref(), ""),
