@@ -48,8 +48,10 @@ pub fn check(data: &[u8]) {
     ];
     for kv in &response.attributes {
         assert!(known.contains(&kv.key.as_str()), "unexpected attribute {}", kv.key);
-        if let opentelemetry::Value::F64(v) = kv.value {
-            assert!(v.is_finite() && v >= 0.0, "{} = {v}", kv.key);
+        match kv.value {
+            opentelemetry::Value::F64(v) => assert!(v.is_finite() && v >= 0.0, "{} = {v}", kv.key),
+            opentelemetry::Value::I64(v) => assert!(v >= 0, "{} = {v}", kv.key),
+            _ => {}
         }
     }
     // Headers only ever add what they carry: no usage, no content.
