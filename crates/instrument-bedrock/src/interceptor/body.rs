@@ -206,6 +206,12 @@ impl EventStreamObserver {
         call.record_response(response);
         if let Some((kind, message)) = error {
             call.record_error(kind, message);
+        } else if !cancelled && !complete {
+            // The body ended cleanly, but before the stream's final event (or mid-frame).
+            call.record_error(
+                "invalid_response",
+                "the event stream ended before its final event",
+            );
         }
         if cancelled && !complete {
             call.end_cancelled();
