@@ -12,7 +12,10 @@ use genai_telemetry_bedrock::interceptor::{bench_support, fuzz_support};
 /// Family names as the seed files spell them.
 pub const FAMILIES: [(&str, BedrockModelFamily); 14] = [
     ("anthropic-messages", BedrockModelFamily::AnthropicMessages),
-    ("anthropic-completion", BedrockModelFamily::AnthropicCompletion),
+    (
+        "anthropic-completion",
+        BedrockModelFamily::AnthropicCompletion,
+    ),
     ("amazon-nova", BedrockModelFamily::AmazonNova),
     ("amazon-titan-text", BedrockModelFamily::AmazonTitanText),
     ("amazon-titan-embed", BedrockModelFamily::AmazonTitanEmbed),
@@ -67,7 +70,11 @@ pub fn check(data: &[u8]) {
     let captured = bench_support::read_invoke_model_response(family, &json, body, true);
     let plain = bench_support::read_invoke_model_response(family, &json, body, false);
     // JSON bodies are read; anything else declared as JSON is an invalid response.
-    assert_eq!(captured.is_ok(), is_json, "{family:?}: verdict and JSON-ness disagree");
+    assert_eq!(
+        captured.is_ok(),
+        is_json,
+        "{family:?}: verdict and JSON-ness disagree"
+    );
     assert_eq!(plain.is_ok(), is_json);
     if let (Ok(captured), Ok(plain)) = (&captured, &plain) {
         assert!(plain.output_messages.is_empty(), "content without capture");
@@ -84,13 +91,20 @@ pub fn check(data: &[u8]) {
             without.usage.input_tokens.or(Some(11)),
             "{family:?}: header count"
         );
-        assert_eq!(with.usage.output_tokens, without.usage.output_tokens.or(Some(7)));
+        assert_eq!(
+            with.usage.output_tokens,
+            without.usage.output_tokens.or(Some(7))
+        );
     }
     // Non-JSON media (images, audio) is not an error.
     assert!(bench_support::read_invoke_model_response(family, &media, body, true).is_ok());
 
     let converse = bench_support::read_converse_response(&json, body, true);
-    assert_eq!(converse.is_ok(), is_json, "Converse verdict and JSON-ness disagree");
+    assert_eq!(
+        converse.is_ok(),
+        is_json,
+        "Converse verdict and JSON-ness disagree"
+    );
 
     for status in [400u16, 429, 500] {
         let (kind, _message) = fuzz_support::read_error_response(status, &json, body);

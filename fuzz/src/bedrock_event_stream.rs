@@ -31,15 +31,26 @@ pub fn check(data: &[u8]) {
     // What the stream adds up to does not depend on how the body arrived.
     let bytes: Vec<&[u8]> = body.chunks(1).collect();
     let by_byte = read_event_stream(op, family, &bytes, true);
-    assert_eq!(summary(&by_byte), summary(&whole), "byte-at-a-time chunking changed the outcome");
+    assert_eq!(
+        summary(&by_byte),
+        summary(&whole),
+        "byte-at-a-time chunking changed the outcome"
+    );
     if let Some(&second) = body.first() {
         let cut = usize::from(second) * body.len() / 256;
         let (a, b) = body.split_at(cut);
         let split = read_event_stream(op, family, &[a, b], true);
-        assert_eq!(summary(&split), summary(&whole), "a cut at {cut} changed the outcome");
+        assert_eq!(
+            summary(&split),
+            summary(&whole),
+            "a cut at {cut} changed the outcome"
+        );
     }
     let plain = read_event_stream(op, family, &[body], false);
-    assert!(plain.response.output_messages.is_empty(), "content without capture");
+    assert!(
+        plain.response.output_messages.is_empty(),
+        "content without capture"
+    );
     assert_eq!(plain.response.usage, whole.response.usage);
     assert_eq!(plain.error, whole.error);
     if let Some((kind, _)) = &whole.error {

@@ -71,8 +71,15 @@ pub fn check(data: &[u8]) {
                 "problem names {:?}, which is not a variable: {problem}",
                 problem.variable
             );
-            assert!(!problem.problem.is_empty() && !problem.fix.is_empty(), "{problem}");
-            assert!(text.contains(&problem.variable), "the message omits {}", problem.variable);
+            assert!(
+                !problem.problem.is_empty() && !problem.fix.is_empty(),
+                "{problem}"
+            );
+            assert!(
+                text.contains(&problem.variable),
+                "the message omits {}",
+                problem.variable
+            );
         }
     }
 }

@@ -17,7 +17,9 @@ pub fn header_map(data: &[u8]) -> HeaderMap {
         };
         let (name, value) = (&line[..colon], &line[colon + 1..]);
         let value = value.strip_prefix(b" ").unwrap_or(value);
-        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name), HeaderValue::from_bytes(value)) {
+        if let (Ok(name), Ok(value)) =
+            (HeaderName::from_bytes(name), HeaderValue::from_bytes(value))
+        {
             map.append(name, value);
         }
     }
@@ -47,7 +49,11 @@ pub fn check(data: &[u8]) {
         litellm::RESPONSE_DURATION_MS,
     ];
     for kv in &response.attributes {
-        assert!(known.contains(&kv.key.as_str()), "unexpected attribute {}", kv.key);
+        assert!(
+            known.contains(&kv.key.as_str()),
+            "unexpected attribute {}",
+            kv.key
+        );
         match kv.value {
             opentelemetry::Value::F64(v) => assert!(v.is_finite() && v >= 0.0, "{} = {v}", kv.key),
             opentelemetry::Value::I64(v) => assert!(v >= 0, "{} = {v}", kv.key),

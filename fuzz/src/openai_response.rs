@@ -20,8 +20,15 @@ pub fn check(data: &[u8]) {
         let captured = parse_response(endpoint, data, true, Some("litellm"));
         let plain = parse_response(endpoint, data, false, None);
         // A body that is not a JSON object is never taken for a response.
-        assert!(is_object || captured.is_none(), "{endpoint:?} parsed a non-object");
-        assert_eq!(captured.is_some(), plain.is_some(), "{endpoint:?}: capture changed the verdict");
+        assert!(
+            is_object || captured.is_none(),
+            "{endpoint:?} parsed a non-object"
+        );
+        assert_eq!(
+            captured.is_some(),
+            plain.is_some(),
+            "{endpoint:?}: capture changed the verdict"
+        );
         if let (Some(captured), Some(plain)) = (captured, plain) {
             // Capture adds content and nothing else.
             assert!(plain.output_messages.is_empty(), "content without capture");
@@ -29,7 +36,10 @@ pub fn check(data: &[u8]) {
             assert_eq!(captured.finish_reasons, plain.finish_reasons);
             assert_eq!(captured.id, plain.id);
             assert_eq!(captured.model, plain.model);
-            assert!(plain.reported_cost.is_none(), "a cost without a cost source");
+            assert!(
+                plain.reported_cost.is_none(),
+                "a cost without a cost source"
+            );
             if let Some(cost) = &captured.reported_cost {
                 assert!(cost.total.is_finite() && cost.total >= 0.0, "{cost:?}");
             }

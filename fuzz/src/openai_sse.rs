@@ -29,7 +29,11 @@ pub fn check(data: &[u8]) {
     // The events do not depend on the chunking: one byte at a time, and a cut anywhere
     // (inside a UTF-8 character or a `\r\n` included).
     let bytes: Vec<&[u8]> = data.chunks(1).collect();
-    assert_eq!(events(&bytes), whole, "byte-at-a-time chunking changed the events");
+    assert_eq!(
+        events(&bytes),
+        whole,
+        "byte-at-a-time chunking changed the events"
+    );
     if let Some(&first) = data.first() {
         let cut = usize::from(first) * data.len() / 256;
         let (a, b) = data.split_at(cut);
@@ -47,17 +51,25 @@ pub fn check(data: &[u8]) {
             }
             let malformed = whole.iter().any(|(_, d)| {
                 let d = d.trim();
-                !d.is_empty() && d != "[DONE]" && serde_json::from_str::<serde_json::Value>(d).is_err()
+                !d.is_empty()
+                    && d != "[DONE]"
+                    && serde_json::from_str::<serde_json::Value>(d).is_err()
             });
             if malformed {
-                assert!(acc.error().is_some(), "a non-JSON event left the stream unmarked");
+                assert!(
+                    acc.error().is_some(),
+                    "a non-JSON event left the stream unmarked"
+                );
             }
             if let Some((kind, _)) = acc.error() {
                 assert!(!kind.is_empty(), "empty error.type");
             }
             let response = acc.finish();
             if !capture {
-                assert!(response.output_messages.is_empty(), "content without capture");
+                assert!(
+                    response.output_messages.is_empty(),
+                    "content without capture"
+                );
             }
             if let Some(cost) = &response.reported_cost {
                 assert!(cost.total.is_finite() && cost.total >= 0.0, "{cost:?}");

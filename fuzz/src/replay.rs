@@ -39,7 +39,12 @@ pub fn replay(fuzz_dir: &Path, target: &str, check: fn(&[u8])) -> usize {
             }
         }
     }
-    assert!(failed.is_empty(), "{target}: {} inputs failed:\n{}", failed.len(), failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "{target}: {} inputs failed:\n{}",
+        failed.len(),
+        failed.join("\n")
+    );
     assert!(ran > 0, "{target}: nothing to replay");
     ran
 }

@@ -36,23 +36,42 @@ fn any_json() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
         any::<u64>().prop_map(Value::from),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
         "\\PC{0,12}".prop_map(Value::from),
         prop_oneof![
-            Just("choices"), Just("usage"), Just("delta"), Just("content"), Just("stop"),
-            Just("[DONE]"), Just("error"), Just("output")
+            Just("choices"),
+            Just("usage"),
+            Just("delta"),
+            Just("content"),
+            Just("stop"),
+            Just("[DONE]"),
+            Just("error"),
+            Just("output")
         ]
         .prop_map(Value::from),
     ];
     leaf.prop_recursive(4, 48, 6, |inner| {
         let keys = prop_oneof![
-            Just("id".to_owned()), Just("model".to_owned()), Just("choices".to_owned()),
-            Just("usage".to_owned()), Just("prompt_tokens".to_owned()),
-            Just("completion_tokens".to_owned()), Just("finish_reason".to_owned()),
-            Just("message".to_owned()), Just("delta".to_owned()), Just("tool_calls".to_owned()),
-            Just("index".to_owned()), Just("error".to_owned()), Just("code".to_owned()),
-            Just("output".to_owned()), Just("status".to_owned()), Just("type".to_owned()),
-            Just("cost".to_owned()), "\\PC{0,6}",
+            Just("id".to_owned()),
+            Just("model".to_owned()),
+            Just("choices".to_owned()),
+            Just("usage".to_owned()),
+            Just("prompt_tokens".to_owned()),
+            Just("completion_tokens".to_owned()),
+            Just("finish_reason".to_owned()),
+            Just("message".to_owned()),
+            Just("delta".to_owned()),
+            Just("tool_calls".to_owned()),
+            Just("index".to_owned()),
+            Just("error".to_owned()),
+            Just("code".to_owned()),
+            Just("output".to_owned()),
+            Just("status".to_owned()),
+            Just("type".to_owned()),
+            Just("cost".to_owned()),
+            "\\PC{0,6}",
         ];
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),

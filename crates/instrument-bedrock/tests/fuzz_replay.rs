@@ -24,7 +24,11 @@ fn bedrock_body_inputs_replay_cleanly() {
 
 #[test]
 fn bedrock_event_stream_inputs_replay_cleanly() {
-    replay::replay(fuzz_dir(), "bedrock_event_stream", bedrock_event_stream::check);
+    replay::replay(
+        fuzz_dir(),
+        "bedrock_event_stream",
+        bedrock_event_stream::check,
+    );
 }
 
 /// The seeds are real streams: the Converse one adds up to what its events say.

@@ -61,7 +61,11 @@ impl Telemetry {
                 let span = spans.remove(0);
                 for kv in &span.attributes {
                     if let Value::String(s) = &kv.value {
-                        assert!(s.as_str().len() <= DEFAULT_MAX_ATTRIBUTE_LENGTH, "{}", kv.key);
+                        assert!(
+                            s.as_str().len() <= DEFAULT_MAX_ATTRIBUTE_LENGTH,
+                            "{}",
+                            kv.key
+                        );
                     }
                 }
                 return span;
@@ -124,12 +128,7 @@ async fn converse(c: &Client) -> String {
         .content(ContentBlock::Text("hi".into()))
         .build()
         .unwrap();
-    let result = c
-        .converse()
-        .model_id(CLAUDE)
-        .messages(message)
-        .send()
-        .await;
+    let result = c.converse().model_id(CLAUDE).messages(message).send().await;
     format!("{result:?}")
 }
 
@@ -170,8 +169,14 @@ fn json_answer(body: impl Into<Bytes>) -> ScriptedResponse {
 
 fn frame(kind: &str, payload: serde_json::Value) -> Vec<u8> {
     let message = Frame::new(Bytes::from(payload.to_string()))
-        .add_header(Header::new(":message-type", HeaderValue::String("event".into())))
-        .add_header(Header::new(":event-type", HeaderValue::String(kind.to_owned().into())))
+        .add_header(Header::new(
+            ":message-type",
+            HeaderValue::String("event".into()),
+        ))
+        .add_header(Header::new(
+            ":event-type",
+            HeaderValue::String(kind.to_owned().into()),
+        ))
         .add_header(Header::new(
             ":content-type",
             HeaderValue::String("application/json".into()),
@@ -196,7 +201,10 @@ async fn a_10_mb_prompt_gets_the_same_answer_and_a_small_span() {
     assert_eq!(instrumented, plain);
     let span = t.only_span().await;
     assert_eq!(span.status, Status::Unset);
-    assert_eq!(attribute(&span, attr::USAGE_INPUT_TOKENS), Some(&Value::I64(2_621_440)));
+    assert_eq!(
+        attribute(&span, attr::USAGE_INPUT_TOKENS),
+        Some(&Value::I64(2_621_440))
+    );
 }
 
 #[tokio::test]
@@ -205,7 +213,12 @@ async fn invalid_utf8_and_deep_nesting_reach_the_caller_unchanged_and_mark_the_s
     let mut invalid = br#"{"id":"msg_1","content":[{"type":"text","text":"caf"#.to_vec();
     invalid.extend_from_slice(&[0xC3, 0x28, 0xFF]);
     invalid.extend_from_slice(br#""}]}"#);
-    let nested = format!("{{\"content\":{}{}}}", "[".repeat(50_000), "]".repeat(50_000)).into_bytes();
+    let nested = format!(
+        "{{\"content\":{}{}}}",
+        "[".repeat(50_000),
+        "]".repeat(50_000)
+    )
+    .into_bytes();
     for body in [invalid, nested] {
         let t = telemetry();
         llm.script(json_answer(body.clone())).unwrap();
@@ -236,8 +249,14 @@ async fn nan_negative_and_huge_token_counts_never_reach_the_span() {
         let instrumented = converse(&client(&llm, Some(&t))).await;
         assert_eq!(instrumented, plain, "{usage}");
         let span = t.only_span().await;
-        assert!(attribute(&span, attr::USAGE_INPUT_TOKENS).is_none(), "{usage}");
-        assert!(attribute(&span, attr::USAGE_OUTPUT_TOKENS).is_none(), "{usage}");
+        assert!(
+            attribute(&span, attr::USAGE_INPUT_TOKENS).is_none(),
+            "{usage}"
+        );
+        assert!(
+            attribute(&span, attr::USAGE_OUTPUT_TOKENS).is_none(),
+            "{usage}"
+        );
         if plain.starts_with("Err(") {
             marked_invalid(&span);
         }
@@ -248,8 +267,14 @@ async fn nan_negative_and_huge_token_counts_never_reach_the_span() {
 async fn truncated_event_streams_reach_the_caller_unchanged_and_mark_the_span() {
     let llm = MockLlm::start(MockLlmConfig::new()).unwrap();
     let start = frame("messageStart", json!({"role": "assistant"}));
-    let delta = frame("contentBlockDelta", json!({"contentBlockIndex": 0, "delta": {"text": "Par"}}));
-    let metadata = frame("metadata", json!({"usage": {"inputTokens": 3, "outputTokens": 1}}));
+    let delta = frame(
+        "contentBlockDelta",
+        json!({"contentBlockIndex": 0, "delta": {"text": "Par"}}),
+    );
+    let metadata = frame(
+        "metadata",
+        json!({"usage": {"inputTokens": 3, "outputTokens": 1}}),
+    );
     let no_final_event = [start.clone(), delta.clone()].concat();
     let cut_mid_frame = [start, delta, metadata[..metadata.len() / 2].to_vec()].concat();
     for body in [no_final_event, cut_mid_frame] {

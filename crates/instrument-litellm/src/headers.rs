@@ -61,7 +61,9 @@ pub fn read_headers(headers: &HeaderMap, response: &mut GenAiResponse) {
     ] {
         // Counts: a negative or absurd value is not one.
         if let Some(value) = header(headers, name).and_then(|v| v.parse::<u32>().ok()) {
-            response.attributes.push(KeyValue::new(key, i64::from(value)));
+            response
+                .attributes
+                .push(KeyValue::new(key, i64::from(value)));
         }
     }
     // The model behind the alias: what our pricing table knows when LiteLLM does not

@@ -49,7 +49,11 @@ impl Telemetry {
                 let span = spans.remove(0);
                 for kv in &span.attributes {
                     if let Value::String(s) = &kv.value {
-                        assert!(s.as_str().len() <= DEFAULT_MAX_ATTRIBUTE_LENGTH, "{}", kv.key);
+                        assert!(
+                            s.as_str().len() <= DEFAULT_MAX_ATTRIBUTE_LENGTH,
+                            "{}",
+                            kv.key
+                        );
                     }
                 }
                 return span;
@@ -70,7 +74,11 @@ fn attribute<'a>(span: &'a SpanData, key: &str) -> Option<&'a Value> {
 const CHAT: &str = r#"{"model":"fake-gpt","messages":[{"role":"user","content":"hi"}]}"#;
 
 /// `(status, headers, body bytes)` or the error text, as the caller sees it.
-async fn call(client: &reqwest_middleware::ClientWithMiddleware, llm: &MockLlm, body: String) -> Result<(u16, Vec<u8>), String> {
+async fn call(
+    client: &reqwest_middleware::ClientWithMiddleware,
+    llm: &MockLlm,
+    body: String,
+) -> Result<(u16, Vec<u8>), String> {
     let response = client
         .post(format!("{}/chat/completions", llm.openai_base_url()))
         .header("content-type", "application/json")
@@ -84,7 +92,14 @@ async fn call(client: &reqwest_middleware::ClientWithMiddleware, llm: &MockLlm, 
 }
 
 /// The same scripted answer for the plain client and the instrumented one.
-async fn both(llm: &MockLlm, t: &Telemetry, answer: ScriptedResponse) -> (Result<(u16, Vec<u8>), String>, Result<(u16, Vec<u8>), String>) {
+async fn both(
+    llm: &MockLlm,
+    t: &Telemetry,
+    answer: ScriptedResponse,
+) -> (
+    Result<(u16, Vec<u8>), String>,
+    Result<(u16, Vec<u8>), String>,
+) {
     let plain = reqwest_middleware::ClientBuilder::new(reqwest::Client::new()).build();
     let instrumented = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
         .with(LiteLlmTelemetryMiddleware::new(t.instrumentation.clone()))
@@ -98,7 +113,9 @@ async fn both(llm: &MockLlm, t: &Telemetry, answer: ScriptedResponse) -> (Result
 
 fn marked_invalid(span: &SpanData) {
     assert_eq!(
-        attribute(span, attr::ERROR_TYPE).map(|v| v.as_str().into_owned()).as_deref(),
+        attribute(span, attr::ERROR_TYPE)
+            .map(|v| v.as_str().into_owned())
+            .as_deref(),
         Some("invalid_response"),
         "{span:#?}"
     );
@@ -111,7 +128,12 @@ async fn invalid_utf8_and_deep_nesting_reach_the_caller_byte_identical_and_mark_
     let mut invalid = br#"{"choices":[{"message":{"content":"caf"#.to_vec();
     invalid.extend_from_slice(&[0xC3, 0x28, 0xFF]);
     invalid.extend_from_slice(br#""}}]}"#);
-    let nested = format!("{{\"choices\":{}{}}}", "[".repeat(50_000), "]".repeat(50_000)).into_bytes();
+    let nested = format!(
+        "{{\"choices\":{}{}}}",
+        "[".repeat(50_000),
+        "]".repeat(50_000)
+    )
+    .into_bytes();
     for body in [invalid, nested] {
         let t = telemetry();
         let answer = ScriptedResponse::new(200, "application/json").chunk(body.clone());
@@ -126,7 +148,12 @@ async fn invalid_utf8_and_deep_nesting_reach_the_caller_byte_identical_and_mark_
 async fn absurd_cost_and_count_headers_are_ignored_and_the_body_is_untouched() {
     let llm = MockLlm::start(MockLlmConfig::new()).unwrap();
     let body = br#"{"id":"c","object":"chat.completion","created":1,"model":"fake-gpt","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}"#;
-    for (cost, retries) in [("NaN", "1e3"), ("-0.5", "-1"), ("1e999", "99999999999999999999"), ("inf", "x")] {
+    for (cost, retries) in [
+        ("NaN", "1e3"),
+        ("-0.5", "-1"),
+        ("1e999", "99999999999999999999"),
+        ("inf", "x"),
+    ] {
         let t = telemetry();
         let answer = ScriptedResponse::new(200, "application/json")
             .header("x-litellm-response-cost", cost)
@@ -143,11 +170,16 @@ async fn absurd_cost_and_count_headers_are_ignored_and_the_body_is_untouched() {
             assert!(total.is_finite() && *total >= 0.0, "{cost}: {total}");
         }
         assert_ne!(
-            attribute(&span, bridge::COST_SOURCE).map(|v| v.as_str().into_owned()).as_deref(),
+            attribute(&span, bridge::COST_SOURCE)
+                .map(|v| v.as_str().into_owned())
+                .as_deref(),
             Some("litellm"),
             "{cost}"
         );
-        assert!(attribute(&span, litellm::ATTEMPTED_RETRIES).is_none(), "{retries}");
+        assert!(
+            attribute(&span, litellm::ATTEMPTED_RETRIES).is_none(),
+            "{retries}"
+        );
         assert!(attribute(&span, litellm::MODEL_ID).is_some());
     }
 }

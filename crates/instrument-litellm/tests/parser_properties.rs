@@ -22,7 +22,10 @@ fn config() -> ProptestConfig {
 
 fn cost_of(value: &str) -> Option<f64> {
     let mut headers = HeaderMap::new();
-    headers.insert("x-litellm-response-cost", HeaderValue::from_str(value).ok()?);
+    headers.insert(
+        "x-litellm-response-cost",
+        HeaderValue::from_str(value).ok()?,
+    );
     let mut response = GenAiResponse::default();
     read_headers(&headers, &mut response);
     response.reported_cost.map(|c| c.total)

@@ -91,7 +91,10 @@ fn assert_bounded(span: &SpanData) {
         assert!(description.len() <= DEFAULT_MAX_ATTRIBUTE_LENGTH);
         total += description.len();
     }
-    assert!(total <= 8 * DEFAULT_MAX_ATTRIBUTE_LENGTH, "span attributes total {total} bytes");
+    assert!(
+        total <= 8 * DEFAULT_MAX_ATTRIBUTE_LENGTH,
+        "span attributes total {total} bytes"
+    );
 }
 
 fn string(span: &SpanData, key: &str) -> Option<String> {
@@ -152,7 +155,10 @@ async fn both(llm: &MockLlm, t: &Telemetry, answer: ScriptedResponse) -> (String
     llm.script(answer.clone()).unwrap();
     let plain = plain_client(llm).chat().create(chat("hi".into())).await;
     llm.script(answer).unwrap();
-    let instrumented = instrumented_client(llm, t).chat().create(chat("hi".into())).await;
+    let instrumented = instrumented_client(llm, t)
+        .chat()
+        .create(chat("hi".into()))
+        .await;
     (format!("{plain:?}"), format!("{instrumented:?}"))
 }
 
@@ -170,7 +176,11 @@ async fn stream_items(client: Client<OpenAIConfig>) -> Vec<String> {
     }
 }
 
-async fn both_streams(llm: &MockLlm, t: &Telemetry, answer: ScriptedResponse) -> (Vec<String>, Vec<String>) {
+async fn both_streams(
+    llm: &MockLlm,
+    t: &Telemetry,
+    answer: ScriptedResponse,
+) -> (Vec<String>, Vec<String>) {
     llm.script(answer.clone()).unwrap();
     let plain = stream_items(plain_client(llm)).await;
     llm.script(answer).unwrap();
@@ -183,7 +193,11 @@ fn json_answer(body: impl Into<bytes::Bytes>) -> ScriptedResponse {
 }
 
 fn marked_invalid(span: &SpanData) {
-    assert_eq!(string(span, attr::ERROR_TYPE).as_deref(), Some("invalid_response"), "{span:#?}");
+    assert_eq!(
+        string(span, attr::ERROR_TYPE).as_deref(),
+        Some("invalid_response"),
+        "{span:#?}"
+    );
     assert!(matches!(span.status, Status::Error { .. }));
 }
 
@@ -193,8 +207,16 @@ async fn a_10_mb_prompt_gets_the_same_answer_and_a_small_span() {
     let t = telemetry();
     let prompt = "Lorem ipsum dolor sit amet. ".repeat(10 * 1024 * 1024 / 28 + 1);
     assert!(prompt.len() >= 10 * 1024 * 1024);
-    let plain = plain_client(&llm).chat().create(chat(prompt.clone())).await.unwrap();
-    let instrumented = instrumented_client(&llm, &t).chat().create(chat(prompt)).await.unwrap();
+    let plain = plain_client(&llm)
+        .chat()
+        .create(chat(prompt.clone()))
+        .await
+        .unwrap();
+    let instrumented = instrumented_client(&llm, &t)
+        .chat()
+        .create(chat(prompt))
+        .await
+        .unwrap();
     assert_eq!(instrumented.choices, plain.choices);
     assert_eq!(instrumented.usage, plain.usage);
     let span = t.only_span().await;
@@ -272,7 +294,11 @@ async fn a_megabyte_model_name_reaches_the_caller_whole_and_the_span_bounded() {
     assert_eq!(instrumented, plain);
     let span = t.only_span().await;
     let recorded = string(&span, attr::RESPONSE_MODEL).unwrap();
-    assert!(model.starts_with(recorded.trim_end_matches(genai_telemetry_core::content::TRUNCATION_MARKER)));
+    assert!(
+        model.starts_with(
+            recorded.trim_end_matches(genai_telemetry_core::content::TRUNCATION_MARKER)
+        )
+    );
 }
 
 #[tokio::test]
@@ -288,7 +314,10 @@ async fn a_stream_cut_mid_event_gives_the_callers_error_and_a_marked_span() {
     assert!(plain.last().unwrap().starts_with("Err("), "{plain:?}");
     assert_eq!(instrumented[..plain.len() - 1], plain[..plain.len() - 1]);
     let span = t.only_span().await;
-    assert_eq!(string(&span, attr::ERROR_TYPE).as_deref(), Some("response_body_error"));
+    assert_eq!(
+        string(&span, attr::ERROR_TYPE).as_deref(),
+        Some("response_body_error")
+    );
 }
 
 #[tokio::test]

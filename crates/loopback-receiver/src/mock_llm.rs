@@ -19,8 +19,8 @@
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::Router;
@@ -149,13 +149,16 @@ impl MockLlmConfig {
     }
 }
 
+/// Validated response headers.
+type Headers = Vec<(HeaderName, HeaderValue)>;
+
 /// State shared by the handle and the handlers.
 #[derive(Debug)]
 struct MockState {
     delay_us: AtomicU64,
     requests: AtomicU64,
     headers: Vec<(HeaderName, HeaderValue)>,
-    scripted: Mutex<VecDeque<(ScriptedResponse, Vec<(HeaderName, HeaderValue)>)>>,
+    scripted: Mutex<VecDeque<(ScriptedResponse, Headers)>>,
 }
 
 impl MockState {

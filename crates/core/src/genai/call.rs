@@ -615,7 +615,8 @@ fn bound_response(response: &mut GenAiResponse) {
         if let Value::String(s) = &kv.value
             && s.as_str().len() > MAX_RESPONSE_FIELD
         {
-            kv.value = Value::String(crate::content::bounded(s.as_str(), MAX_RESPONSE_FIELD).into());
+            kv.value =
+                Value::String(crate::content::bounded(s.as_str(), MAX_RESPONSE_FIELD).into());
         }
     }
 }

@@ -252,7 +252,9 @@ pub(crate) fn bedrock_usage(
 ) -> TokenUsage {
     // Counts come from the server: saturate rather than overflow (a panic in debug builds,
     // a wrapped count in release).
-    let cached = cache_read.unwrap_or(0).saturating_add(cache_write.unwrap_or(0));
+    let cached = cache_read
+        .unwrap_or(0)
+        .saturating_add(cache_write.unwrap_or(0));
     let includes_cache = match (total, input, output) {
         (Some(t), Some(i), Some(o)) => cached > 0 && i.checked_add(o) == Some(t),
         _ => false,

@@ -8,8 +8,8 @@ use aws_smithy_eventstream::frame::{DecodedFrame, MessageFrameDecoder};
 use aws_smithy_types::event_stream::Message;
 use base64::Engine as _;
 use bytes::{Bytes, BytesMut};
-use genai_telemetry_core::genai::{GenAiCall, GenAiResponse};
 use genai_telemetry_core::genai::body::BodyObserver;
+use genai_telemetry_core::genai::{GenAiCall, GenAiResponse};
 use serde_json::Value;
 
 use super::request::Operation;
