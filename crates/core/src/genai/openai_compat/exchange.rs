@@ -368,6 +368,11 @@ impl BodyObserver for ResponseObserver {
                     call.record_error(kind, message);
                 } else if body_failed {
                     // `response_body_error` is already recorded.
+                } else if parser.overflowed() {
+                    call.record_error(
+                        "invalid_response",
+                        "a stream event exceeds 16 MiB; the rest of the stream was not read",
+                    );
                 } else if parser.saw_invalid_utf8() {
                     call.record_error("invalid_response", "a stream event is not valid UTF-8");
                 } else if !accumulator.is_complete() {

@@ -51,7 +51,7 @@ impl SseParser {
                 self.line = line;
             }
         }
-        if self.line.len() + chunk.len() > MAX_LINE {
+        if self.overflowed || self.line.len() + chunk.len() > MAX_LINE {
             self.overflowed = true;
             self.line = Vec::new();
             return;
@@ -69,6 +69,9 @@ impl SseParser {
     }
 
     fn line_done(&mut self, line: &[u8], on_event: &mut dyn FnMut(Option<&str>, &str)) {
+        if self.overflowed {
+            return;
+        }
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.is_empty() {
             self.dispatch(on_event);
@@ -90,6 +93,14 @@ impl SseParser {
         };
         match field {
             "data" => {
+                // Many `data:` lines without the blank line that ends an event would grow
+                // one event without bound: the same limit as for a line applies.
+                if self.data.len() + value.len() > MAX_LINE {
+                    self.overflowed = true;
+                    self.data = String::new();
+                    self.has_data = false;
+                    return;
+                }
                 if self.has_data {
                     self.data.push('\n');
                 }
@@ -142,6 +153,30 @@ mod tests {
                 (None, "[DONE]".to_owned()),
             ]
         );
+    }
+
+    #[test]
+    fn an_event_of_endless_data_lines_stops_the_parser_instead_of_growing() {
+        let mut parser = SseParser::new();
+        let mut delivered = 0;
+        let line = format!("data: {}\n", "x".repeat(1024 * 1024));
+        for _ in 0..(MAX_LINE / (1024 * 1024) + 2) {
+            parser.push(line.as_bytes(), &mut |_, _| delivered += 1);
+        }
+        assert!(parser.overflowed());
+        parser.push(b"\ndata: later\n\n", &mut |_, _| delivered += 1);
+        parser.finish(&mut |_, _| delivered += 1);
+        assert_eq!(delivered, 0);
+        assert!(parser.data.is_empty());
+    }
+
+    #[test]
+    fn invalid_utf8_is_read_with_replacement_characters_and_flagged() {
+        let mut parser = SseParser::new();
+        let mut got = Vec::new();
+        parser.push(b"data: caf\xc3\x28\n\n", &mut |_, d| got.push(d.to_owned()));
+        assert_eq!(got, vec!["caf\u{fffd}(".to_owned()]);
+        assert!(parser.saw_invalid_utf8());
     }
 
     #[test]
