@@ -275,3 +275,11 @@ put("config_env", "otlp", "\n".join([
     "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318", "OTEL_EXPORTER_OTLP_COMPRESSION=gzip",
     "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf", "OTEL_EXPORTER_LANGFUSE_ENABLED=false",
     "OTEL_EXPORTER_INSTANA_ENABLED=off", "TELEMETRY_EXPORT_THREADS=2", "TELEMETRY_RETRY_MAX_BACKOFF=1h"]))
+
+# --- config_dotenv ------------------------------------------------------------------------
+put("config_dotenv", "dotenv", "\n".join([
+    "# Telemetry for the shop", "export OTEL_SERVICE_NAME=shop", "LANGFUSE_ENDPOINT='https://cloud.langfuse.com'",
+    'LANGFUSE_PUBLIC_KEY="pk-lf-1"', "LANGFUSE_SECRET_KEY=sk-lf-1 # inline comment",
+    "TELEMETRY_SAMPLE_RATE=${RATE:-0.5}", 'OTEL_RESOURCE_ATTRIBUTES="team=ai,tier=gold"',
+    "INSTANA_ENDPOINT=http://localhost:4318", 'MULTI="line one\nline two"', ""]))
+put("config_dotenv", "broken", "LANGFUSE_ENDPOINT='unterminated\nTELEMETRY_BATCH_MAX_SPANS=zero\n=novar\n")

@@ -8,6 +8,7 @@
 
 pub mod bedrock_body;
 pub mod bedrock_event_stream;
+pub mod config_dotenv;
 pub mod config_env;
 pub mod litellm_headers;
 pub mod openai_response;
@@ -22,4 +23,5 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("bedrock_event_stream", bedrock_event_stream::check),
     ("litellm_headers", litellm_headers::check),
     ("config_env", config_env::check),
+    ("config_dotenv", config_dotenv::check),
 ];

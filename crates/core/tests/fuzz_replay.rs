@@ -4,6 +4,8 @@
 
 #![allow(unreachable_pub, dead_code)]
 
+#[path = "../../../fuzz/src/config_dotenv.rs"]
+mod config_dotenv;
 #[path = "../../../fuzz/src/config_env.rs"]
 mod config_env;
 #[path = "../../../fuzz/src/openai_response.rs"]
@@ -32,4 +34,9 @@ fn openai_sse_inputs_replay_cleanly() {
 #[test]
 fn config_env_inputs_replay_cleanly() {
     replay::replay(fuzz_dir(), "config_env", config_env::check);
+}
+
+#[test]
+fn config_dotenv_inputs_replay_cleanly() {
+    replay::replay(fuzz_dir(), "config_dotenv", config_dotenv::check);
 }
