@@ -59,8 +59,11 @@ pub fn read_headers(headers: &HeaderMap, response: &mut GenAiResponse) {
             litellm::ATTEMPTED_FALLBACKS,
         ),
     ] {
-        if let Some(value) = header(headers, name).and_then(|v| v.parse::<i64>().ok()) {
-            response.attributes.push(KeyValue::new(key, value));
+        // Counts: a negative or absurd value is not one.
+        if let Some(value) = header(headers, name).and_then(|v| v.parse::<u32>().ok()) {
+            response
+                .attributes
+                .push(KeyValue::new(key, i64::from(value)));
         }
     }
     // The model behind the alias: what our pricing table knows when LiteLLM does not
@@ -116,6 +119,20 @@ mod tests {
             .map(|kv| kv.key.as_str())
             .collect();
         assert!(keys.contains(&litellm::MODEL_ID) && keys.contains(&litellm::ATTEMPTED_RETRIES));
+    }
+
+    #[test]
+    fn negative_or_absurd_retry_counts_are_ignored() {
+        for bad in ["-1", "99999999999999999999", "1e3", "NaN"] {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                "x-litellm-attempted-retries",
+                http::HeaderValue::from_static(bad),
+            );
+            let mut response = GenAiResponse::default();
+            read_headers(&headers, &mut response);
+            assert!(response.attributes.is_empty(), "{bad}");
+        }
     }
 
     #[test]

@@ -16,15 +16,16 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::response::Response;
 use axum::routing::post;
 use http::header::CONTENT_TYPE;
@@ -37,6 +38,88 @@ use crate::thread::ServerThread;
 const ANSWER: &str = "Paris is the capital of France.";
 /// Output tokens reported for [`ANSWER`].
 const ANSWER_TOKENS: u64 = 8;
+/// Largest request body read (axum's default of 2 MB would refuse the huge prompts that
+/// hostile-input tests send).
+const MAX_REQUEST_BODY: usize = 64 * 1024 * 1024;
+
+/// A raw answer for the next request, whatever its route: status, headers and body bytes
+/// exactly as given (invalid UTF-8, malformed JSON, a stream cut short), for tests of
+/// what clients and their instrumentation do with a hostile server.
+///
+/// ```no_run
+/// use genai_telemetry_receiver::mock_llm::{MockLlm, MockLlmConfig, ScriptedResponse};
+///
+/// let llm = MockLlm::start(MockLlmConfig::new())?;
+/// llm.script(
+///     ScriptedResponse::new(200, "text/event-stream")
+///         .chunk("data: {\"choices\": [{\"delta\": {\"content\": \"Par")
+///         .abort(),
+/// )?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ScriptedResponse {
+    status: u16,
+    headers: Vec<(String, String)>,
+    chunks: Vec<Bytes>,
+    abort: bool,
+}
+
+impl ScriptedResponse {
+    /// An answer with this status and `content-type`, and an empty body so far.
+    pub fn new(status: u16, content_type: &str) -> Self {
+        Self {
+            status,
+            headers: vec![(CONTENT_TYPE.as_str().to_owned(), content_type.to_owned())],
+            chunks: Vec::new(),
+            abort: false,
+        }
+    }
+
+    /// Adds a response header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Appends bytes to the body, sent as their own chunk (a separate write).
+    pub fn chunk(mut self, bytes: impl Into<Bytes>) -> Self {
+        self.chunks.push(bytes.into());
+        self
+    }
+
+    /// After the chunks, the server fails the body: the connection is cut without the
+    /// end of the chunked encoding, so the client sees a truncated body.
+    pub fn abort(mut self) -> Self {
+        self.abort = true;
+        self
+    }
+
+    fn into_response(self, headers: Vec<(HeaderName, HeaderValue)>) -> Response {
+        use futures_util::StreamExt as _;
+        let abort = self.abort;
+        let chunks = futures_util::stream::iter(self.chunks.into_iter().map(Ok));
+        // The cut comes after the head and the chunks went out (a short pause lets the
+        // connection flush them), so the client sees a body cut short, not a failed request.
+        let cut = futures_util::stream::once(async move {
+            if abort {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Some(Err(std::io::Error::other("scripted abort")))
+            } else {
+                None
+            }
+        })
+        .filter_map(std::future::ready);
+        let stream = chunks.chain(cut);
+        let mut response = Response::new(Body::from_stream(stream));
+        *response.status_mut() =
+            StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        for (name, value) in headers {
+            response.headers_mut().append(name, value);
+        }
+        response
+    }
+}
 
 /// Configuration of a [`MockLlm`]: response delay and extra response headers.
 #[derive(Debug, Clone, Default)]
@@ -66,15 +149,27 @@ impl MockLlmConfig {
     }
 }
 
+/// Validated response headers.
+type Headers = Vec<(HeaderName, HeaderValue)>;
+
 /// State shared by the handle and the handlers.
 #[derive(Debug)]
 struct MockState {
     delay_us: AtomicU64,
     requests: AtomicU64,
     headers: Vec<(HeaderName, HeaderValue)>,
+    scripted: Mutex<VecDeque<(ScriptedResponse, Headers)>>,
 }
 
 impl MockState {
+    /// The scripted answer queued for this request, if any.
+    fn scripted(&self) -> Option<Response> {
+        let mut queue = self.scripted.lock().unwrap_or_else(PoisonError::into_inner);
+        queue
+            .pop_front()
+            .map(|(script, headers)| script.into_response(headers))
+    }
+
     /// Counts the request, waits the configured delay and returns the request's number.
     async fn begin(&self) -> u64 {
         let n = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
@@ -124,6 +219,7 @@ impl MockLlm {
             delay_us: AtomicU64::new(micros(config.delay)),
             requests: AtomicU64::new(0),
             headers,
+            scripted: Mutex::new(VecDeque::new()),
         });
         let router = Router::new()
             .route("/v1/chat/completions", post(chat_completions))
@@ -133,6 +229,7 @@ impl MockLlm {
             .route("/model/{model}/converse", post(converse))
             .route("/model/{model}/invoke", post(invoke))
             .fallback(not_found)
+            .layer(DefaultBodyLimit::max(MAX_REQUEST_BODY))
             .with_state(Arc::clone(&state));
         let server = ServerThread::start("mock-llm", None, router)?;
         Ok(MockLlm { state, server })
@@ -156,6 +253,24 @@ impl MockLlm {
     /// Changes the delay applied to requests arriving from now on.
     pub fn set_delay(&self, delay: Duration) {
         self.state.delay_us.store(micros(delay), Ordering::Relaxed);
+    }
+
+    /// Queues a raw answer: the next request (on any route, after its body was read and
+    /// the delay waited) gets it instead of the usual one. Answers queued together are
+    /// used in order. Fails when a header is not a valid header.
+    pub fn script(&self, response: ScriptedResponse) -> std::io::Result<()> {
+        let mut headers = Vec::with_capacity(response.headers.len());
+        for (name, value) in &response.headers {
+            let name = HeaderName::try_from(name.as_str()).map_err(std::io::Error::other)?;
+            let value = HeaderValue::try_from(value.as_str()).map_err(std::io::Error::other)?;
+            headers.push((name, value));
+        }
+        self.state
+            .scripted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push_back((response, headers));
+        Ok(())
     }
 
     /// Requests received so far, whatever their route or outcome.
@@ -202,6 +317,9 @@ fn openai_error(state: &MockState, status: StatusCode, message: &str) -> Respons
 
 async fn not_found(State(state): State<Arc<MockState>>) -> Response {
     state.begin().await;
+    if let Some(scripted) = state.scripted() {
+        return scripted;
+    }
     openai_error(
         &state,
         StatusCode::NOT_FOUND,
@@ -214,6 +332,9 @@ async fn not_found(State(state): State<Arc<MockState>>) -> Response {
 /// model with.
 async fn openai_request(state: &MockState, body: &Bytes) -> Result<(u64, Value), Response> {
     let n = state.begin().await;
+    if let Some(scripted) = state.scripted() {
+        return Err(scripted);
+    }
     let request = parse_json(body).map_err(|e| openai_error(state, StatusCode::BAD_REQUEST, &e))?;
     if !request["model"].is_string() {
         return Err(openai_error(
@@ -357,6 +478,9 @@ fn bedrock_ok(state: &MockState, n: u64, body: &Value, usage: Option<(u64, u64)>
 /// input tokens)`, or the `ValidationException` a malformed body gets.
 async fn bedrock_request(state: &MockState, body: &Bytes) -> Result<(u64, u64), Response> {
     let n = state.begin().await;
+    if let Some(scripted) = state.scripted() {
+        return Err(scripted);
+    }
     let request = parse_json(body)
         .map_err(|e| bedrock_error(state, StatusCode::BAD_REQUEST, "ValidationException", &e))?;
     let input = estimate_tokens(text_chars(&request["messages"]) + text_chars(&request["system"]));

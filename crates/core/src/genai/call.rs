@@ -488,6 +488,11 @@ impl GenAiCall {
             error,
         } = *state;
         let duration = started.elapsed();
+        // What the server sent is untrusted: bound it before it reaches the span (and the
+        // metric attributes).
+        let mut response = response;
+        bound_response(&mut response);
+        let error = error.map(|(kind, message)| (bound_field(kind), bound_field(message)));
         use opentelemetry::trace::Span as _;
         let recording = span.is_recording();
 
@@ -579,6 +584,40 @@ impl GenAiCall {
 impl Drop for GenAiCall {
     fn drop(&mut self) {
         self.finish(true);
+    }
+}
+
+/// Longest string a response field (id, model, finish reason, provider attribute, error
+/// type or message) keeps on the span: the destinations' default attribute bound.
+const MAX_RESPONSE_FIELD: usize = crate::content::DEFAULT_MAX_ATTRIBUTE_LENGTH;
+/// Most finish reasons kept (one per choice; a hostile server may send millions).
+const MAX_FINISH_REASONS: usize = 128;
+
+fn bound_field(s: String) -> String {
+    if s.len() <= MAX_RESPONSE_FIELD {
+        s
+    } else {
+        crate::content::bounded(&s, MAX_RESPONSE_FIELD)
+    }
+}
+
+/// Bounds every string field of a response that is not captured content (content has
+/// its own per-destination policy and bound, applied by the views).
+fn bound_response(response: &mut GenAiResponse) {
+    response.id = response.id.take().map(bound_field);
+    response.model = response.model.take().map(bound_field);
+    response.pricing_model = response.pricing_model.take().map(bound_field);
+    response.finish_reasons.truncate(MAX_FINISH_REASONS);
+    for reason in &mut response.finish_reasons {
+        *reason = bound_field(std::mem::take(reason));
+    }
+    for kv in &mut response.attributes {
+        if let Value::String(s) = &kv.value
+            && s.as_str().len() > MAX_RESPONSE_FIELD
+        {
+            kv.value =
+                Value::String(crate::content::bounded(s.as_str(), MAX_RESPONSE_FIELD).into());
+        }
     }
 }
 

@@ -62,7 +62,7 @@ pub(super) fn read_response(
     let output: Option<u64> = completions
         .iter()
         .map(|c| count(c.get("data")))
-        .try_fold(0u64, |sum, n| n.map(|n| sum + n));
+        .try_fold(0u64, |sum, n| n.map(|n| sum.saturating_add(n)));
     let mut response = GenAiResponse {
         id: body
             .get("id")

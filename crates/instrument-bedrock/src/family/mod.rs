@@ -250,13 +250,23 @@ pub(crate) fn bedrock_usage(
     cache_write: Option<u64>,
     total: Option<u64>,
 ) -> TokenUsage {
-    let cached = cache_read.unwrap_or(0) + cache_write.unwrap_or(0);
+    // Counts come from the server: saturate rather than overflow (a panic in debug builds,
+    // a wrapped count in release).
+    let cached = cache_read
+        .unwrap_or(0)
+        .saturating_add(cache_write.unwrap_or(0));
     let includes_cache = match (total, input, output) {
-        (Some(t), Some(i), Some(o)) => cached > 0 && t == i + o,
+        (Some(t), Some(i), Some(o)) => cached > 0 && i.checked_add(o) == Some(t),
         _ => false,
     };
     TokenUsage {
-        input_tokens: input.map(|i| if includes_cache { i } else { i + cached }),
+        input_tokens: input.map(|i| {
+            if includes_cache {
+                i
+            } else {
+                i.saturating_add(cached)
+            }
+        }),
         output_tokens: output,
         cache_read_input_tokens: cache_read.filter(|&t| t > 0),
         cache_creation_input_tokens: cache_write.filter(|&t| t > 0),

@@ -8,8 +8,8 @@ use aws_smithy_eventstream::frame::{DecodedFrame, MessageFrameDecoder};
 use aws_smithy_types::event_stream::Message;
 use base64::Engine as _;
 use bytes::{Bytes, BytesMut};
-use genai_telemetry_core::genai::GenAiCall;
 use genai_telemetry_core::genai::body::BodyObserver;
+use genai_telemetry_core::genai::{GenAiCall, GenAiResponse};
 use serde_json::Value;
 
 use super::request::Operation;
@@ -25,41 +25,98 @@ pub(crate) fn lock(cell: &CallCell) -> std::sync::MutexGuard<'_, Option<GenAiCal
     cell.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Follows an event stream and ends the call with what it carried.
+/// Decodes an event stream (frames, then each event's JSON) into what the stream carried,
+/// without touching the call: [`EventStreamObserver`] and the fuzz entry point share it.
 #[derive(Debug)]
-pub(crate) struct EventStreamObserver {
-    cell: CallCell,
+pub(crate) struct EventStreamReader {
     op: Operation,
     family: BedrockModelFamily,
     decoder: MessageFrameDecoder,
     buffer: BytesMut,
-    stream: Option<InvokeStream>,
+    stream: InvokeStream,
     error: Option<(String, String)>,
     undecodable: bool,
     saw_content: bool,
 }
 
-impl EventStreamObserver {
-    pub(crate) fn new(
-        cell: CallCell,
-        op: Operation,
-        family: BedrockModelFamily,
-        capture: bool,
-    ) -> Self {
+/// What one [`EventStreamReader::feed`] found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Fed {
+    /// The first content event of the stream was in this chunk.
+    pub(crate) first_content: bool,
+    /// The terminal event, an exception or an undecodable frame arrived: the call is over.
+    pub(crate) over: bool,
+}
+
+impl EventStreamReader {
+    pub(crate) fn new(op: Operation, family: BedrockModelFamily, capture: bool) -> Self {
         Self {
-            cell,
             op,
             family,
             decoder: MessageFrameDecoder::new(),
             buffer: BytesMut::new(),
-            stream: Some(InvokeStream::new(capture)),
+            stream: InvokeStream::new(capture),
             error: None,
             undecodable: false,
             saw_content: false,
         }
     }
 
-    fn handle(&mut self, message: &Message) {
+    /// Feeds the next bytes of the body, as they arrived.
+    pub(crate) fn feed(&mut self, data: &[u8]) -> Fed {
+        let mut fed = Fed::default();
+        if self.is_over() {
+            fed.over = true;
+            return fed;
+        }
+        self.buffer.extend_from_slice(data);
+        // Frames after the terminal event (or an exception) are not read, however the
+        // body was chunked: the call is over there.
+        while !self.is_over() {
+            match self.decoder.decode_frame(&mut self.buffer) {
+                Ok(DecodedFrame::Complete(message)) => {
+                    if self.handle(&message) && !self.saw_content {
+                        self.saw_content = true;
+                        fed.first_content = true;
+                    }
+                }
+                Ok(DecodedFrame::Incomplete) => break,
+                Err(e) => {
+                    // The SDK reports the same broken frame to the caller.
+                    self.undecodable = true;
+                    self.buffer = BytesMut::new();
+                    self.error = Some(("invalid_event_stream".to_owned(), e.to_string()));
+                    break;
+                }
+            }
+        }
+        fed.over = self.is_over();
+        fed
+    }
+
+    fn is_over(&self) -> bool {
+        self.stream.complete || self.error.is_some() || self.undecodable
+    }
+
+    /// The body failed while being read (keeps an earlier, more specific error).
+    pub(crate) fn body_error(&mut self, message: &str) {
+        if self.error.is_none() {
+            self.error = Some(("response_body_error".to_owned(), message.to_owned()));
+        }
+    }
+
+    /// True once the stream's terminal event arrived.
+    pub(crate) fn is_complete(&self) -> bool {
+        self.stream.complete
+    }
+
+    /// What the stream carried, and the error it ended with (if any).
+    pub(crate) fn finish(self) -> (GenAiResponse, Option<(String, String)>) {
+        (self.stream.finish(), self.error)
+    }
+
+    /// Handles one decoded message; true when it carried content.
+    fn handle(&mut self, message: &Message) -> bool {
         let header = |name: &str| {
             message
                 .headers()
@@ -68,16 +125,14 @@ impl EventStreamObserver {
                 .and_then(|h| h.value().as_string().ok())
                 .map(|s| s.as_str().to_owned())
         };
-        let Some(stream) = self.stream.as_mut() else {
-            return;
-        };
+        let stream = &mut self.stream;
         match header(":message-type").as_deref() {
             Some("event") => {
                 let event = header(":event-type").unwrap_or_default();
                 let Ok(payload) = serde_json::from_slice::<Value>(message.payload()) else {
-                    return;
+                    return false;
                 };
-                let content = if self.op.is_converse() {
+                if self.op.is_converse() {
                     converse::read_stream_event(&event, &payload, stream)
                 } else if event == "chunk" {
                     let decoded = payload
@@ -94,17 +149,12 @@ impl EventStreamObserver {
                     }
                 } else {
                     false
-                };
-                if content && !self.saw_content {
-                    self.saw_content = true;
-                    if let Some(call) = lock(&self.cell).as_mut() {
-                        call.record_first_chunk();
-                    }
                 }
             }
             Some("exception") | Some("error") => {
                 let kind = header(":exception-type")
-                    .or_else(|| header(":error-code"))
+                    .filter(|k| !k.trim().is_empty())
+                    .or_else(|| header(":error-code").filter(|k| !k.trim().is_empty()))
                     .unwrap_or_else(|| "_OTHER".to_owned());
                 let message_text = serde_json::from_slice::<Value>(message.payload())
                     .ok()
@@ -117,22 +167,51 @@ impl EventStreamObserver {
                     .or_else(|| header(":error-message"))
                     .unwrap_or_default();
                 self.error = Some((kind, message_text));
+                false
             }
-            _ => {}
+            _ => false,
+        }
+    }
+}
+
+/// Follows an event stream and ends the call with what it carried.
+#[derive(Debug)]
+pub(crate) struct EventStreamObserver {
+    cell: CallCell,
+    reader: Option<EventStreamReader>,
+}
+
+impl EventStreamObserver {
+    pub(crate) fn new(
+        cell: CallCell,
+        op: Operation,
+        family: BedrockModelFamily,
+        capture: bool,
+    ) -> Self {
+        Self {
+            cell,
+            reader: Some(EventStreamReader::new(op, family, capture)),
         }
     }
 
     fn finish(&mut self, cancelled: bool) {
-        let Some(stream) = self.stream.take() else {
+        let Some(reader) = self.reader.take() else {
             return;
         };
         let Some(mut call) = lock(&self.cell).take() else {
             return;
         };
-        let complete = stream.complete;
-        call.record_response(stream.finish());
-        if let Some((kind, message)) = self.error.take() {
+        let complete = reader.is_complete();
+        let (response, error) = reader.finish();
+        call.record_response(response);
+        if let Some((kind, message)) = error {
             call.record_error(kind, message);
+        } else if !cancelled && !complete {
+            // The body ended cleanly, but before the stream's final event (or mid-frame).
+            call.record_error(
+                "invalid_response",
+                "the event stream ended before its final event",
+            );
         }
         if cancelled && !complete {
             call.end_cancelled();
@@ -144,25 +223,16 @@ impl EventStreamObserver {
 
 impl BodyObserver for EventStreamObserver {
     fn on_data(&mut self, data: &Bytes) {
-        if self.stream.is_none() || self.undecodable {
+        let Some(reader) = self.reader.as_mut() else {
             return;
+        };
+        let fed = reader.feed(data);
+        if fed.first_content
+            && let Some(call) = lock(&self.cell).as_mut()
+        {
+            call.record_first_chunk();
         }
-        self.buffer.extend_from_slice(data);
-        loop {
-            match self.decoder.decode_frame(&mut self.buffer) {
-                Ok(DecodedFrame::Complete(message)) => self.handle(&message),
-                Ok(DecodedFrame::Incomplete) => break,
-                Err(e) => {
-                    // The SDK reports the same broken frame to the caller.
-                    self.undecodable = true;
-                    self.buffer = BytesMut::new();
-                    self.error = Some(("invalid_event_stream".to_owned(), e.to_string()));
-                    break;
-                }
-            }
-        }
-        let complete = self.stream.as_ref().is_some_and(|s| s.complete);
-        if complete || self.error.is_some() {
+        if fed.over {
             // The terminal event (or an exception) arrived: the call is over even if the
             // application stops reading here.
             self.finish(false);
@@ -170,8 +240,8 @@ impl BodyObserver for EventStreamObserver {
     }
 
     fn on_error(&mut self, message: &str) {
-        if self.error.is_none() {
-            self.error = Some(("response_body_error".to_owned(), message.to_owned()));
+        if let Some(reader) = self.reader.as_mut() {
+            reader.body_error(message);
         }
     }
 

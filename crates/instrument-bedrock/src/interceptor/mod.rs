@@ -75,3 +75,78 @@ pub mod bench_support {
         )
     }
 }
+
+/// Fuzz and property-test entry points: the interceptor's parsers of what Bedrock sends
+/// back that no public function reaches (error bodies, event streams). Hidden from the
+/// documentation and not part of the public API (no stability promise). The unary body
+/// readers are in [`bench_support`].
+#[doc(hidden)]
+pub mod fuzz_support {
+    use aws_smithy_runtime_api::http::Headers;
+    use genai_telemetry_core::genai::GenAiResponse;
+
+    use super::body::EventStreamReader;
+    use super::request::Operation;
+    use super::response;
+    use crate::BedrockModelFamily;
+
+    /// `(error.type, message)` the interceptor records for an error response.
+    pub fn read_error_response(status: u16, headers: &Headers, body: &[u8]) -> (String, String) {
+        response::error_of(status, headers, Some(body))
+    }
+
+    /// Which streaming operation an event stream answers.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum StreamOperation {
+        /// `ConverseStream` (Converse events: `messageStart`, `contentBlockDelta`, …).
+        ConverseStream,
+        /// `InvokeModelWithResponseStream` (`chunk` events with the family's JSON).
+        InvokeModelWithResponseStream,
+    }
+
+    /// What an event stream added up to, as the interceptor records it.
+    #[derive(Debug)]
+    pub struct StreamOutcome {
+        /// The response gathered from the events.
+        pub response: GenAiResponse,
+        /// `(error.type, message)` of an exception event or an undecodable frame.
+        pub error: Option<(String, String)>,
+        /// The stream's terminal event arrived.
+        pub complete: bool,
+        /// A content event arrived (the interceptor records time to first chunk then).
+        pub saw_content: bool,
+    }
+
+    /// Feeds `chunks` (the body as it arrived, in pieces) to the interceptor's event-stream
+    /// reader, stopping where the interceptor would end the call.
+    pub fn read_event_stream(
+        op: StreamOperation,
+        family: BedrockModelFamily,
+        chunks: &[&[u8]],
+        capture: bool,
+    ) -> StreamOutcome {
+        let op = match op {
+            StreamOperation::ConverseStream => Operation::ConverseStream,
+            StreamOperation::InvokeModelWithResponseStream => {
+                Operation::InvokeModelWithResponseStream
+            }
+        };
+        let mut reader = EventStreamReader::new(op, family, capture);
+        let mut saw_content = false;
+        for chunk in chunks {
+            let fed = reader.feed(chunk);
+            saw_content |= fed.first_content;
+            if fed.over {
+                break;
+            }
+        }
+        let complete = reader.is_complete();
+        let (response, error) = reader.finish();
+        StreamOutcome {
+            response,
+            error,
+            complete,
+            saw_content,
+        }
+    }
+}

@@ -59,7 +59,8 @@ pub(crate) fn error_of(status: u16, headers: &Headers, body: Option<&[u8]>) -> (
         .as_ref()
         .and_then(|j| j.get("__type"))
         .and_then(Value::as_str)
-        .map(|t| t.rsplit('#').next().unwrap_or(t).to_owned());
+        .map(|t| t.rsplit('#').next().unwrap_or(t).trim().to_owned())
+        .filter(|t| !t.is_empty());
     let kind = from_header
         .or(from_body)
         .unwrap_or_else(|| status.to_string());

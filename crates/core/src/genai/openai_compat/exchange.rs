@@ -356,13 +356,32 @@ impl BodyObserver for ResponseObserver {
                     mut parser,
                     mut accumulator,
                 } = *stream;
-                parser.finish(&mut |event, payload| {
-                    if accumulator.push_event(event, payload) {
-                        call.record_first_chunk();
-                    }
-                });
+                // A body that failed mid-event leaves half an event: it is not one.
+                if !body_failed {
+                    parser.finish(&mut |event, payload| {
+                        if accumulator.push_event(event, payload) {
+                            call.record_first_chunk();
+                        }
+                    });
+                }
                 if let Some((kind, message)) = accumulator.error() {
                     call.record_error(kind, message);
+                } else if body_failed {
+                    // `response_body_error` is already recorded.
+                } else if parser.overflowed() {
+                    call.record_error(
+                        "invalid_response",
+                        "a stream event exceeds 16 MiB; the rest of the stream was not read",
+                    );
+                } else if parser.saw_invalid_utf8() {
+                    call.record_error("invalid_response", "a stream event is not valid UTF-8");
+                } else if !accumulator.is_complete() {
+                    // The body ended cleanly but before `[DONE]` (or the Responses API's
+                    // final event): the server cut the stream short.
+                    call.record_error(
+                        "invalid_response",
+                        "the stream ended before its final event",
+                    );
                 }
                 call.record_response(accumulator.finish());
             }

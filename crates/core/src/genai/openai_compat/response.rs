@@ -272,12 +272,19 @@ pub fn error_fields(json: &Value) -> Option<(Option<String>, String)> {
     if let Some(message) = error.as_str() {
         return Some((None, message.to_owned()));
     }
+    // An empty code or type is no error type (`error.type` must not be empty).
     let code = error.get("code").and_then(|c| match c {
-        Value::String(s) => Some(s.clone()),
+        Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     });
-    let kind = code.or_else(|| error.get("type").and_then(Value::as_str).map(str::to_owned));
+    let kind = code.or_else(|| {
+        error
+            .get("type")
+            .and_then(Value::as_str)
+            .filter(|t| !t.trim().is_empty())
+            .map(str::to_owned)
+    });
     let message = error
         .get("message")
         .and_then(Value::as_str)

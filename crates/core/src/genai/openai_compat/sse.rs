@@ -13,6 +13,7 @@ pub struct SseParser {
     data: String,
     has_data: bool,
     overflowed: bool,
+    invalid_utf8: bool,
 }
 
 impl SseParser {
@@ -24,6 +25,12 @@ impl SseParser {
     /// True when a line exceeded the limit and parsing stopped.
     pub fn overflowed(&self) -> bool {
         self.overflowed
+    }
+
+    /// True when a line was not valid UTF-8 (it was read with replacement characters; the
+    /// stream is malformed, `text/event-stream` is UTF-8 only).
+    pub fn saw_invalid_utf8(&self) -> bool {
+        self.invalid_utf8
     }
 
     /// Feeds bytes; calls `on_event(event, data)` for every complete event.
@@ -44,7 +51,7 @@ impl SseParser {
                 self.line = line;
             }
         }
-        if self.line.len() + chunk.len() > MAX_LINE {
+        if self.overflowed || self.line.len() + chunk.len() > MAX_LINE {
             self.overflowed = true;
             self.line = Vec::new();
             return;
@@ -62,6 +69,9 @@ impl SseParser {
     }
 
     fn line_done(&mut self, line: &[u8], on_event: &mut dyn FnMut(Option<&str>, &str)) {
+        if self.overflowed {
+            return;
+        }
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.is_empty() {
             self.dispatch(on_event);
@@ -70,13 +80,27 @@ impl SseParser {
         if line[0] == b':' {
             return;
         }
-        let line = String::from_utf8_lossy(line);
+        let line = match std::str::from_utf8(line) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => {
+                self.invalid_utf8 = true;
+                String::from_utf8_lossy(line)
+            }
+        };
         let (field, value) = match line.split_once(':') {
             Some((f, v)) => (f, v.strip_prefix(' ').unwrap_or(v)),
             None => (line.as_ref(), ""),
         };
         match field {
             "data" => {
+                // Many `data:` lines without the blank line that ends an event would grow
+                // one event without bound: the same limit as for a line applies.
+                if self.data.len() + value.len() > MAX_LINE {
+                    self.overflowed = true;
+                    self.data = String::new();
+                    self.has_data = false;
+                    return;
+                }
                 if self.has_data {
                     self.data.push('\n');
                 }
@@ -129,6 +153,30 @@ mod tests {
                 (None, "[DONE]".to_owned()),
             ]
         );
+    }
+
+    #[test]
+    fn an_event_of_endless_data_lines_stops_the_parser_instead_of_growing() {
+        let mut parser = SseParser::new();
+        let mut delivered = 0;
+        let line = format!("data: {}\n", "x".repeat(1024 * 1024));
+        for _ in 0..(MAX_LINE / (1024 * 1024) + 2) {
+            parser.push(line.as_bytes(), &mut |_, _| delivered += 1);
+        }
+        assert!(parser.overflowed());
+        parser.push(b"\ndata: later\n\n", &mut |_, _| delivered += 1);
+        parser.finish(&mut |_, _| delivered += 1);
+        assert_eq!(delivered, 0);
+        assert!(parser.data.is_empty());
+    }
+
+    #[test]
+    fn invalid_utf8_is_read_with_replacement_characters_and_flagged() {
+        let mut parser = SseParser::new();
+        let mut got = Vec::new();
+        parser.push(b"data: caf\xc3\x28\n\n", &mut |_, d| got.push(d.to_owned()));
+        assert_eq!(got, vec!["caf\u{fffd}(".to_owned()]);
+        assert!(parser.saw_invalid_utf8());
     }
 
     #[test]
