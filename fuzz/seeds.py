@@ -283,3 +283,18 @@ put("config_dotenv", "dotenv", "\n".join([
     "TELEMETRY_SAMPLE_RATE=${RATE:-0.5}", 'OTEL_RESOURCE_ATTRIBUTES="team=ai,tier=gold"',
     "INSTANA_ENDPOINT=http://localhost:4318", 'MULTI="line one\nline two"', ""]))
 put("config_dotenv", "broken", "LANGFUSE_ENDPOINT='unterminated\nTELEMETRY_BATCH_MAX_SPANS=zero\n=novar\n")
+
+# --- spool_record: disk spool segment files (crates/core/src/spool/record.rs) -------------
+def spool_record(seq, body, gzip=True, spans=3, raw=None):
+    raw = len(body) * 4 if raw is None else raw
+    payload = struct.pack("<QBIQ", seq, 1 if gzip else 0, spans, raw) + body
+    return b"GTS1" + struct.pack("<II", len(payload), zlib.crc32(payload) & 0xFFFFFFFF) + payload
+
+
+TWO = spool_record(1, b"\x1f\x8b" + b"otlp-body" * 4) + spool_record(2, b"second", gzip=False, spans=1)
+put("spool_record", "two-records", TWO)
+put("spool_record", "torn-tail", TWO + spool_record(3, b"torn record body")[:17])
+MIDDLE = bytearray(spool_record(1, b"first") + spool_record(2, b"second body") + spool_record(3, b"third"))
+MIDDLE[len(spool_record(1, b"first")) + 12 + 21 + 2] ^= 0x10
+put("spool_record", "corrupt-middle", bytes(MIDDLE))
+put("spool_record", "empty-body", spool_record(5, b"", spans=0, raw=0))

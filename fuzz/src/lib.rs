@@ -14,6 +14,7 @@ pub mod litellm_headers;
 pub mod openai_response;
 pub mod openai_sse;
 pub mod replay;
+pub mod spool_record;
 
 /// `(target name, check)` of every target, for replaying a directory of inputs.
 pub const TARGETS: &[(&str, fn(&[u8]))] = &[
@@ -24,4 +25,5 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("litellm_headers", litellm_headers::check),
     ("config_env", config_env::check),
     ("config_dotenv", config_dotenv::check),
+    ("spool_record", spool_record::check),
 ];

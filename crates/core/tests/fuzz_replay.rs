@@ -1,5 +1,5 @@
 //! Every input kept under `fuzz/corpus` and `fuzz/regressions` for the OpenAI and
-//! configuration targets, replayed through the fuzz targets' own checks (the same files,
+//! configuration targets and the disk spool's record reader, replayed through the fuzz targets' own checks (the same files,
 //! on the stable toolchain): no panic, and the contract each check asserts.
 
 #![allow(unreachable_pub, dead_code)]
@@ -14,6 +14,8 @@ mod openai_response;
 mod openai_sse;
 #[path = "../../../fuzz/src/replay.rs"]
 mod replay;
+#[path = "../../../fuzz/src/spool_record.rs"]
+mod spool_record;
 
 use std::path::Path;
 
@@ -39,4 +41,9 @@ fn config_env_inputs_replay_cleanly() {
 #[test]
 fn config_dotenv_inputs_replay_cleanly() {
     replay::replay(fuzz_dir(), "config_dotenv", config_dotenv::check);
+}
+
+#[test]
+fn spool_record_inputs_replay_cleanly() {
+    replay::replay(fuzz_dir(), "spool_record", spool_record::check);
 }
