@@ -396,6 +396,71 @@ fn fit_json(json: &serde_json::Value, max_bytes: usize) -> Option<String> {
     Some(best)
 }
 
+/// `json` (whose serialisation is `text`) cut to fit `max_bytes` with its structure kept:
+/// string leaves longer than a common limit are cut to it. Unlike [`truncate_content`],
+/// which searches the limit by rendering the whole value again and again, this computes the
+/// limit from the leaves' lengths and corrects it from one cut copy, so a 10 MB value costs
+/// one conversion and a few renders of at most about `max_bytes`. Falls back to a plain cut
+/// of `text` when even empty strings do not fit.
+pub fn fit_json_within(mut json: serde_json::Value, text: &str, max_bytes: usize) -> String {
+    let mut leaves = Vec::new();
+    leaf_lengths(&json, &mut leaves);
+    leaves.sort_unstable();
+    let total: usize = leaves.iter().sum();
+    let skeleton = text.len().saturating_sub(total);
+    let mut limit = water_level(&leaves, max_bytes.saturating_sub(skeleton));
+    for _ in 0..16 {
+        cut_leaves(&mut json, limit);
+        let rendered = json.to_string();
+        if rendered.len() <= max_bytes {
+            return rendered;
+        }
+        if limit == 0 {
+            break;
+        }
+        // Escapes and markers made it longer than estimated: shrink the cut leaves by the
+        // overshoot, shared between them.
+        let cut = leaves.iter().filter(|&&len| len >= limit).count().max(1);
+        let over = (rendered.len() - max_bytes).div_ceil(cut);
+        limit = limit.saturating_sub(over.max(1));
+    }
+    bounded(text, max_bytes)
+}
+
+/// The largest `limit` with `sum(min(len, limit)) <= budget` over sorted leaf lengths.
+fn water_level(sorted: &[usize], budget: usize) -> usize {
+    let mut remaining = budget;
+    for (i, &len) in sorted.iter().enumerate() {
+        let left = sorted.len() - i;
+        if len.saturating_mul(left) <= remaining {
+            remaining -= len;
+        } else {
+            return remaining / left;
+        }
+    }
+    sorted.last().copied().unwrap_or(0)
+}
+
+/// Each string leaf's length as JSON renders it (escapes included, quotes not), so that the
+/// rest of the rendering (keys, quotes, punctuation) is exactly what is left over.
+fn leaf_lengths(json: &serde_json::Value, out: &mut Vec<usize>) {
+    match json {
+        serde_json::Value::String(s) => out.push(
+            s.len()
+                + s.bytes()
+                    .map(|b| match b {
+                        b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 1,
+                        0..=0x1f => 5,
+                        _ => 0,
+                    })
+                    .sum::<usize>(),
+        ),
+        serde_json::Value::Array(items) => items.iter().for_each(|v| leaf_lengths(v, out)),
+        serde_json::Value::Object(map) => map.values().for_each(|v| leaf_lengths(v, out)),
+        _ => {}
+    }
+}
+
 fn longest_leaf(json: &serde_json::Value) -> usize {
     match json {
         serde_json::Value::String(s) => s.len(),
@@ -463,6 +528,54 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    #[test]
+    fn a_huge_message_array_is_fitted_with_its_structure_kept() {
+        let huge = "lorem ipsum \"quoted\" ".repeat(500_000); // about 10 MB
+        let json = serde_json::json!([
+            {"role": "system", "parts": [{"type": "text", "content": "be brief"}]},
+            {"role": "user", "parts": [{"type": "text", "content": huge}]},
+        ]);
+        let text = json.to_string();
+        assert!(text.len() > 10_000_000);
+        let fitted = fit_json_within(json, &text, 1 << 20);
+        assert!(fitted.len() <= 1 << 20, "{}", fitted.len());
+        assert!(
+            fitted.len() > (1 << 20) / 100 * 95,
+            "uses the room it has: {}",
+            fitted.len()
+        );
+        let back: serde_json::Value = serde_json::from_str(&fitted).expect("still JSON");
+        assert_eq!(back[0]["parts"][0]["content"], "be brief");
+        assert_eq!(back[1]["role"], "user");
+        let content = back[1]["parts"][0]["content"].as_str().expect("text");
+        assert!(content.starts_with("lorem ipsum \"quoted\""));
+        assert!(content.ends_with(TRUNCATION_MARKER));
+    }
+
+    #[test]
+    fn many_long_leaves_share_the_room() {
+        let parts: Vec<serde_json::Value> = (0..200)
+            .map(|i| serde_json::json!({"type": "text", "content": format!("{i}:{}", "x".repeat(20_000 + i * 100))}))
+            .collect();
+        let json = serde_json::Value::Array(parts);
+        let text = json.to_string();
+        let fitted = fit_json_within(json, &text, 256 * 1024);
+        assert!(fitted.len() <= 256 * 1024);
+        let back: Vec<serde_json::Value> = serde_json::from_str(&fitted).expect("still JSON");
+        assert_eq!(back.len(), 200);
+        assert!(back.iter().all(|p| p["type"] == "text"));
+    }
+
+    #[test]
+    fn when_even_the_skeleton_does_not_fit_it_falls_back_to_a_plain_cut() {
+        let json =
+            serde_json::Value::Array((0..1000).map(|_| serde_json::json!({"k": 1})).collect());
+        let text = json.to_string();
+        let fitted = fit_json_within(json, &text, 100);
+        assert!(fitted.len() <= 100);
+        assert!(fitted.ends_with(TRUNCATION_MARKER));
+    }
 
     fn kv(key: &str, value: Value) -> KeyValue {
         KeyValue {

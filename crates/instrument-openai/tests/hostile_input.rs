@@ -16,8 +16,9 @@ use async_openai::types::chat::{
     CreateChatCompletionRequestArgs,
 };
 use futures_util::StreamExt;
-use genai_telemetry_core::content::DEFAULT_MAX_ATTRIBUTE_LENGTH;
+use genai_telemetry_core::content::{DEFAULT_MAX_ATTRIBUTE_LENGTH, TRUNCATION_MARKER};
 use genai_telemetry_core::genai::GenAiInstrumentation;
+use genai_telemetry_core::genai::messages::MAX_CAPTURED_CONTENT_BYTES;
 use genai_telemetry_core::genai::semconv::attr;
 use genai_telemetry_openai::OpenAiTelemetryLayer;
 use genai_telemetry_receiver::mock_llm::{MockLlm, MockLlmConfig, ScriptedResponse};
@@ -32,6 +33,10 @@ struct Telemetry {
 }
 
 fn telemetry() -> Telemetry {
+    telemetry_capturing(false)
+}
+
+fn telemetry_capturing(capture: bool) -> Telemetry {
     let exporter = InMemorySpanExporter::default();
     let provider = SdkTracerProvider::builder()
         .with_simple_exporter(exporter.clone())
@@ -39,7 +44,7 @@ fn telemetry() -> Telemetry {
     let instrumentation = GenAiInstrumentation::builder()
         .tracer_provider(&provider)
         .without_metrics()
-        .capture_content(false)
+        .capture_content(capture)
         .build();
     Telemetry {
         exporter,
@@ -223,6 +228,44 @@ async fn a_10_mb_prompt_gets_the_same_answer_and_a_small_span() {
     assert_eq!(span.status, Status::Unset);
     let expected = i64::from(plain.usage.unwrap().prompt_tokens);
     assert_eq!(int(&span, attr::USAGE_INPUT_TOKENS), Some(expected));
+}
+
+#[tokio::test]
+async fn a_10_mb_prompt_with_content_capture_keeps_a_bounded_valid_copy_on_the_span() {
+    let llm = MockLlm::start(MockLlmConfig::new()).unwrap();
+    let t = telemetry_capturing(true);
+    let prompt = "Lorem \"ipsum\" dolor sit amet.\n".repeat(10 * 1024 * 1024 / 30 + 1);
+    let plain = plain_client(&llm)
+        .chat()
+        .create(chat(prompt.clone()))
+        .await
+        .unwrap();
+    let instrumented = instrumented_client(&llm, &t)
+        .chat()
+        .create(chat(prompt.clone()))
+        .await
+        .unwrap();
+    assert_eq!(instrumented.choices, plain.choices);
+    // Not `only_span`: its bound is the destinations' (content is bounded again on export).
+    t.provider.force_flush().unwrap();
+    let span = t.exporter.get_finished_spans().unwrap().remove(0);
+    let captured = string(&span, attr::INPUT_MESSAGES).expect("content captured");
+    assert!(
+        captured.len() <= MAX_CAPTURED_CONTENT_BYTES,
+        "{} bytes",
+        captured.len()
+    );
+    let messages: serde_json::Value = serde_json::from_str(&captured).expect("still JSON");
+    assert_eq!(messages[0]["role"], "user");
+    let text = messages[0]["parts"][0]["content"]
+        .as_str()
+        .expect("text part");
+    assert!(
+        text.len() > MAX_CAPTURED_CONTENT_BYTES / 2,
+        "keeps what fits"
+    );
+    assert!(prompt.starts_with(text.trim_end_matches(TRUNCATION_MARKER)));
+    assert!(text.ends_with(TRUNCATION_MARKER));
 }
 
 #[tokio::test]

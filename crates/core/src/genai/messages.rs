@@ -114,11 +114,27 @@ impl OutputMessage {
     }
 }
 
-/// Serialises captured content to the JSON string an attribute carries.
+/// Most bytes one captured content attribute (`gen_ai.input.messages`, ...) keeps on the
+/// span. Each destination bounds what it sends again (`*_MAX_ATTRIBUTE_LENGTH`, 16 KiB by
+/// default); this bound keeps a huge prompt (a 10 MB document pasted into a chat) from being
+/// held whole in memory until export and in the diagnostics ledger.
+pub const MAX_CAPTURED_CONTENT_BYTES: usize = 1024 * 1024;
+
+/// Serialises captured content to the JSON string an attribute carries, bounded to
+/// [`MAX_CAPTURED_CONTENT_BYTES`] with the JSON kept valid (long texts cut, marked).
 pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> Option<String> {
     // Serialising these types cannot fail (string keys, no maps with non-string keys);
     // `ok()` keeps a hypothetical failure from ever reaching the caller.
-    serde_json::to_string(value).ok()
+    let text = serde_json::to_string(value).ok()?;
+    if text.len() <= MAX_CAPTURED_CONTENT_BYTES {
+        return Some(text);
+    }
+    let json = serde_json::to_value(value).ok()?;
+    Some(crate::content::fit_json_within(
+        json,
+        &text,
+        MAX_CAPTURED_CONTENT_BYTES,
+    ))
 }
 
 /// Parses tool-call arguments: JSON when they parse, the raw string otherwise.
