@@ -8,15 +8,16 @@
 //!      8     4  CRC-32 (IEEE) of the payload, u32 little-endian
 //!     12     n  payload:
 //!                 seq          u64 LE  (increases by one per record, per destination)
-//!                 flags        u8      (bit 0: body is gzip-compressed)
+//!                 flags        u8      (bit 0: body is gzip-compressed; others must be 0)
 //!                 span_count   u32 LE
 //!                 raw_len      u64 LE  (uncompressed protobuf size)
 //!                 body         the OTLP request exactly as it goes on the wire
 //! ```
 //!
-//! A record is accepted only when its magic, length and checksum all agree. After a bad
-//! record the reader resynchronises on the next magic whose record checks out, so a torn
-//! or corrupted record costs that record only, never the rest of the segment.
+//! A record is accepted only when its magic, length and checksum all agree and it sets no
+//! flag this version does not know. After a bad record the reader resynchronises on the
+//! next magic whose record checks out, so a torn or corrupted record costs that record
+//! only, never the rest of the segment.
 
 use std::ops::Range;
 
@@ -112,6 +113,10 @@ pub fn read_at(bytes: &[u8], offset: usize) -> Option<ScannedRecord> {
     }
     let seq = u64::from_le_bytes(payload[0..8].try_into().ok()?);
     let flags = payload[8];
+    if flags & !FLAG_GZIP != 0 {
+        // A flag this version does not know: the record cannot be read as intended.
+        return None;
+    }
     let span_count = u32::from_le_bytes(payload[9..13].try_into().ok()?);
     let raw_len = u64::from_le_bytes(payload[13..21].try_into().ok()?);
     Some(ScannedRecord {
@@ -250,6 +255,17 @@ mod tests {
         bytes.extend(record(2, b"second"));
         let scan = scan(&bytes);
         assert_eq!(seqs(&scan), vec![1, 2]);
+        assert_eq!(scan.damaged, 1);
+    }
+
+    #[test]
+    fn a_record_with_an_unknown_flag_is_not_taken_for_one() {
+        let mut bytes = record(1, b"body");
+        bytes[HEADER_LEN + 8] |= 0x40;
+        let crc = crc32fast::hash(&bytes[HEADER_LEN..]);
+        bytes[8..12].copy_from_slice(&crc.to_le_bytes());
+        let scan = scan(&bytes);
+        assert!(scan.records.is_empty());
         assert_eq!(scan.damaged, 1);
     }
 
