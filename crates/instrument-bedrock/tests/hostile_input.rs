@@ -6,7 +6,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::time::{Duration, Instant};
+#[path = "../../../tests/support/captured_spans.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod captured_spans;
+
+use captured_spans::{Telemetry, attribute, marked_invalid, telemetry};
 
 use aws_sdk_bedrockruntime::Client;
 use aws_sdk_bedrockruntime::config::retry::RetryConfig;
@@ -17,82 +21,13 @@ use aws_smithy_eventstream::frame::write_message_to;
 use aws_smithy_types::event_stream::{Header, HeaderValue, Message as Frame};
 use bytes::Bytes;
 use genai_telemetry_bedrock::BedrockTelemetryInterceptor;
-use genai_telemetry_core::content::DEFAULT_MAX_ATTRIBUTE_LENGTH;
-use genai_telemetry_core::genai::GenAiInstrumentation;
 use genai_telemetry_core::genai::semconv::attr;
 use genai_telemetry_receiver::mock_llm::{MockLlm, MockLlmConfig, ScriptedResponse};
 use opentelemetry::Value;
 use opentelemetry::trace::Status;
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use serde_json::json;
 
 const CLAUDE: &str = "anthropic.claude-3-5-sonnet-20240620-v1:0";
-
-struct Telemetry {
-    exporter: InMemorySpanExporter,
-    provider: SdkTracerProvider,
-    instrumentation: GenAiInstrumentation,
-}
-
-fn telemetry() -> Telemetry {
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(exporter.clone())
-        .build();
-    let instrumentation = GenAiInstrumentation::builder()
-        .tracer_provider(&provider)
-        .without_metrics()
-        .build();
-    Telemetry {
-        exporter,
-        provider,
-        instrumentation,
-    }
-}
-
-impl Telemetry {
-    async fn only_span(&self) -> SpanData {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            self.provider.force_flush().unwrap();
-            let mut spans = self.exporter.get_finished_spans().unwrap();
-            if !spans.is_empty() {
-                assert_eq!(spans.len(), 1);
-                let span = spans.remove(0);
-                for kv in &span.attributes {
-                    if let Value::String(s) = &kv.value {
-                        assert!(
-                            s.as_str().len() <= DEFAULT_MAX_ATTRIBUTE_LENGTH,
-                            "{}",
-                            kv.key
-                        );
-                    }
-                }
-                return span;
-            }
-            assert!(Instant::now() < deadline, "the span never ended");
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    }
-}
-
-fn attribute<'a>(span: &'a SpanData, key: &str) -> Option<&'a Value> {
-    span.attributes
-        .iter()
-        .find(|kv| kv.key.as_str() == key)
-        .map(|kv| &kv.value)
-}
-
-fn marked_invalid(span: &SpanData) {
-    assert_eq!(
-        attribute(span, attr::ERROR_TYPE)
-            .map(|v| v.as_str().into_owned())
-            .as_deref(),
-        Some("invalid_response"),
-        "{span:#?}"
-    );
-    assert!(matches!(span.status, Status::Error { .. }));
-}
 
 fn client(llm: &MockLlm, t: Option<&Telemetry>) -> Client {
     let mut config = aws_sdk_bedrockruntime::Config::builder()
@@ -191,7 +126,7 @@ const ANTHROPIC_ANSWER: &str = r#"{"id":"msg_1","type":"message","role":"assista
 #[tokio::test]
 async fn a_10_mb_prompt_gets_the_same_answer_and_a_small_span() {
     let llm = MockLlm::start(MockLlmConfig::new()).unwrap();
-    let t = telemetry();
+    let t = telemetry(false);
     let prompt = "Lorem ipsum dolor sit amet. ".repeat(10 * 1024 * 1024 / 28 + 1);
     llm.script(json_answer(ANTHROPIC_ANSWER)).unwrap();
     let plain = invoke(&client(&llm, None), &prompt).await;
@@ -220,7 +155,7 @@ async fn invalid_utf8_and_deep_nesting_reach_the_caller_unchanged_and_mark_the_s
     )
     .into_bytes();
     for body in [invalid, nested] {
-        let t = telemetry();
+        let t = telemetry(false);
         llm.script(json_answer(body.clone())).unwrap();
         let plain = invoke(&client(&llm, None), "hi").await;
         llm.script(json_answer(body)).unwrap();
@@ -239,7 +174,7 @@ async fn nan_negative_and_huge_token_counts_never_reach_the_span() {
         r#"{"inputTokens":-5,"outputTokens":-1,"totalTokens":-6}"#,
         r#"{"inputTokens":1e30,"outputTokens":18446744073709551616,"totalTokens":0}"#,
     ] {
-        let t = telemetry();
+        let t = telemetry(false);
         let body = format!(
             r#"{{"output":{{"message":{{"role":"assistant","content":[{{"text":"hi"}}]}}}},"stopReason":"end_turn","usage":{usage},"metrics":{{"latencyMs":1}}}}"#
         );
@@ -278,7 +213,7 @@ async fn truncated_event_streams_reach_the_caller_unchanged_and_mark_the_span() 
     let no_final_event = [start.clone(), delta.clone()].concat();
     let cut_mid_frame = [start, delta, metadata[..metadata.len() / 2].to_vec()].concat();
     for body in [no_final_event, cut_mid_frame] {
-        let t = telemetry();
+        let t = telemetry(false);
         let answer = ScriptedResponse::new(200, "application/vnd.amazon.eventstream").chunk(body);
         llm.script(answer.clone()).unwrap();
         let plain = converse_stream(&client(&llm, None)).await;

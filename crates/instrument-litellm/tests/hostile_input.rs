@@ -5,71 +5,17 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::time::{Duration, Instant};
+#[path = "../../../tests/support/captured_spans.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod captured_spans;
 
-use genai_telemetry_core::content::DEFAULT_MAX_ATTRIBUTE_LENGTH;
-use genai_telemetry_core::genai::GenAiInstrumentation;
-use genai_telemetry_core::genai::semconv::{attr, bridge, litellm};
+use captured_spans::{Telemetry, attribute, marked_invalid, telemetry};
+
+use genai_telemetry_core::genai::semconv::{bridge, litellm};
 use genai_telemetry_litellm::LiteLlmTelemetryMiddleware;
 use genai_telemetry_receiver::mock_llm::{MockLlm, MockLlmConfig, ScriptedResponse};
 use opentelemetry::Value;
 use opentelemetry::trace::Status;
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
-
-struct Telemetry {
-    exporter: InMemorySpanExporter,
-    provider: SdkTracerProvider,
-    instrumentation: GenAiInstrumentation,
-}
-
-fn telemetry() -> Telemetry {
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(exporter.clone())
-        .build();
-    let instrumentation = GenAiInstrumentation::builder()
-        .tracer_provider(&provider)
-        .without_metrics()
-        .build();
-    Telemetry {
-        exporter,
-        provider,
-        instrumentation,
-    }
-}
-
-impl Telemetry {
-    async fn only_span(&self) -> SpanData {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            self.provider.force_flush().unwrap();
-            let mut spans = self.exporter.get_finished_spans().unwrap();
-            if !spans.is_empty() {
-                assert_eq!(spans.len(), 1);
-                let span = spans.remove(0);
-                for kv in &span.attributes {
-                    if let Value::String(s) = &kv.value {
-                        assert!(
-                            s.as_str().len() <= DEFAULT_MAX_ATTRIBUTE_LENGTH,
-                            "{}",
-                            kv.key
-                        );
-                    }
-                }
-                return span;
-            }
-            assert!(Instant::now() < deadline, "the span never ended");
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    }
-}
-
-fn attribute<'a>(span: &'a SpanData, key: &str) -> Option<&'a Value> {
-    span.attributes
-        .iter()
-        .find(|kv| kv.key.as_str() == key)
-        .map(|kv| &kv.value)
-}
 
 const CHAT: &str = r#"{"model":"fake-gpt","messages":[{"role":"user","content":"hi"}]}"#;
 
@@ -111,17 +57,6 @@ async fn both(
     (a, b)
 }
 
-fn marked_invalid(span: &SpanData) {
-    assert_eq!(
-        attribute(span, attr::ERROR_TYPE)
-            .map(|v| v.as_str().into_owned())
-            .as_deref(),
-        Some("invalid_response"),
-        "{span:#?}"
-    );
-    assert!(matches!(span.status, Status::Error { .. }));
-}
-
 #[tokio::test]
 async fn invalid_utf8_and_deep_nesting_reach_the_caller_byte_identical_and_mark_the_span() {
     let llm = MockLlm::start(MockLlmConfig::new()).unwrap();
@@ -135,7 +70,7 @@ async fn invalid_utf8_and_deep_nesting_reach_the_caller_byte_identical_and_mark_
     )
     .into_bytes();
     for body in [invalid, nested] {
-        let t = telemetry();
+        let t = telemetry(false);
         let answer = ScriptedResponse::new(200, "application/json").chunk(body.clone());
         let (plain, instrumented) = both(&llm, &t, answer).await;
         assert_eq!(plain, Ok((200, body)));
@@ -154,7 +89,7 @@ async fn absurd_cost_and_count_headers_are_ignored_and_the_body_is_untouched() {
         ("1e999", "99999999999999999999"),
         ("inf", "x"),
     ] {
-        let t = telemetry();
+        let t = telemetry(false);
         let answer = ScriptedResponse::new(200, "application/json")
             .header("x-litellm-response-cost", cost)
             .header("x-litellm-attempted-retries", retries)
@@ -187,7 +122,7 @@ async fn absurd_cost_and_count_headers_are_ignored_and_the_body_is_untouched() {
 #[tokio::test]
 async fn a_truncated_stream_reaches_the_caller_as_sent_and_marks_the_span() {
     let llm = MockLlm::start(MockLlmConfig::new()).unwrap();
-    let t = telemetry();
+    let t = telemetry(false);
     let events = "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Par\"}}]}\n\ndata: {\"id\":\"c\",\"choi";
     let answer = ScriptedResponse::new(200, "text/event-stream").chunk(events);
     let (plain, instrumented) = both(&llm, &t, answer).await;

@@ -6,7 +6,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::time::{Duration, Instant};
+#[path = "../../../tests/support/captured_spans.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod captured_spans;
+
+use captured_spans::{Telemetry, marked_invalid, telemetry};
 
 use async_openai::Client;
 use async_openai::config::OpenAIConfig;
@@ -16,91 +20,14 @@ use async_openai::types::chat::{
     CreateChatCompletionRequestArgs,
 };
 use futures_util::StreamExt;
-use genai_telemetry_core::content::{DEFAULT_MAX_ATTRIBUTE_LENGTH, TRUNCATION_MARKER};
-use genai_telemetry_core::genai::GenAiInstrumentation;
+use genai_telemetry_core::content::TRUNCATION_MARKER;
 use genai_telemetry_core::genai::messages::MAX_CAPTURED_CONTENT_BYTES;
 use genai_telemetry_core::genai::semconv::attr;
 use genai_telemetry_openai::OpenAiTelemetryLayer;
 use genai_telemetry_receiver::mock_llm::{MockLlm, MockLlmConfig, ScriptedResponse};
 use opentelemetry::Value;
 use opentelemetry::trace::Status;
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
-
-struct Telemetry {
-    exporter: InMemorySpanExporter,
-    provider: SdkTracerProvider,
-    instrumentation: GenAiInstrumentation,
-}
-
-fn telemetry() -> Telemetry {
-    telemetry_capturing(false)
-}
-
-fn telemetry_capturing(capture: bool) -> Telemetry {
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(exporter.clone())
-        .build();
-    let instrumentation = GenAiInstrumentation::builder()
-        .tracer_provider(&provider)
-        .without_metrics()
-        .capture_content(capture)
-        .build();
-    Telemetry {
-        exporter,
-        provider,
-        instrumentation,
-    }
-}
-
-impl Telemetry {
-    /// The one span, once it ended (streams end on a task of async-openai's; the bound
-    /// only guards against hanging, nothing asserts on time).
-    async fn only_span(&self) -> SpanData {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            self.provider.force_flush().unwrap();
-            let mut spans = self.exporter.get_finished_spans().unwrap();
-            if !spans.is_empty() {
-                assert_eq!(spans.len(), 1, "{spans:#?}");
-                let span = spans.remove(0);
-                assert_bounded(&span);
-                return span;
-            }
-            assert!(Instant::now() < deadline, "the span never ended");
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    }
-}
-
-/// Every string on the span respects the destinations' default attribute bound, and the
-/// span as a whole stays small (no content is captured in these tests).
-fn assert_bounded(span: &SpanData) {
-    let mut total = span.name.len();
-    for kv in &span.attributes {
-        let len = match &kv.value {
-            Value::String(s) => s.as_str().len(),
-            Value::Array(opentelemetry::Array::String(items)) => {
-                items.iter().map(|s| s.as_str().len()).sum()
-            }
-            _ => 8,
-        };
-        assert!(
-            len <= DEFAULT_MAX_ATTRIBUTE_LENGTH,
-            "{} is {len} bytes",
-            kv.key
-        );
-        total += kv.key.as_str().len() + len;
-    }
-    if let Status::Error { description } = &span.status {
-        assert!(description.len() <= DEFAULT_MAX_ATTRIBUTE_LENGTH);
-        total += description.len();
-    }
-    assert!(
-        total <= 8 * DEFAULT_MAX_ATTRIBUTE_LENGTH,
-        "span attributes total {total} bytes"
-    );
-}
+use opentelemetry_sdk::trace::SpanData;
 
 fn string(span: &SpanData, key: &str) -> Option<String> {
     span.attributes
@@ -197,19 +124,10 @@ fn json_answer(body: impl Into<bytes::Bytes>) -> ScriptedResponse {
     ScriptedResponse::new(200, "application/json").chunk(body)
 }
 
-fn marked_invalid(span: &SpanData) {
-    assert_eq!(
-        string(span, attr::ERROR_TYPE).as_deref(),
-        Some("invalid_response"),
-        "{span:#?}"
-    );
-    assert!(matches!(span.status, Status::Error { .. }));
-}
-
 #[tokio::test]
 async fn a_10_mb_prompt_gets_the_same_answer_and_a_small_span() {
     let llm = MockLlm::start(MockLlmConfig::new()).unwrap();
-    let t = telemetry();
+    let t = telemetry(false);
     let prompt = "Lorem ipsum dolor sit amet. ".repeat(10 * 1024 * 1024 / 28 + 1);
     assert!(prompt.len() >= 10 * 1024 * 1024);
     let plain = plain_client(&llm)
@@ -233,7 +151,7 @@ async fn a_10_mb_prompt_gets_the_same_answer_and_a_small_span() {
 #[tokio::test]
 async fn a_10_mb_prompt_with_content_capture_keeps_a_bounded_valid_copy_on_the_span() {
     let llm = MockLlm::start(MockLlmConfig::new()).unwrap();
-    let t = telemetry_capturing(true);
+    let t = telemetry(true);
     let prompt = "Lorem \"ipsum\" dolor sit amet.\n".repeat(10 * 1024 * 1024 / 30 + 1);
     let plain = plain_client(&llm)
         .chat()
@@ -271,7 +189,7 @@ async fn a_10_mb_prompt_with_content_capture_keeps_a_bounded_valid_copy_on_the_s
 #[tokio::test]
 async fn invalid_utf8_in_a_body_gives_the_callers_error_and_a_marked_span() {
     let llm = MockLlm::start(MockLlmConfig::new()).unwrap();
-    let t = telemetry();
+    let t = telemetry(false);
     let mut body = br#"{"id":"x","object":"chat.completion","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"caf"#.to_vec();
     body.extend_from_slice(&[0xC3, 0x28, 0xFF, 0xFE]);
     body.extend_from_slice(br#""},"finish_reason":"stop"}]}"#);
@@ -284,7 +202,7 @@ async fn invalid_utf8_in_a_body_gives_the_callers_error_and_a_marked_span() {
 #[tokio::test]
 async fn deeply_nested_json_gives_the_callers_error_and_a_marked_span() {
     let llm = MockLlm::start(MockLlmConfig::new()).unwrap();
-    let t = telemetry();
+    let t = telemetry(false);
     let depth = 100_000;
     let body = format!(
         r#"{{"id":"x","model":"m","choices":[{{"index":0,"message":{{"role":"assistant","content":{}{}}},"finish_reason":"stop"}}]}}"#,
@@ -300,7 +218,7 @@ async fn deeply_nested_json_gives_the_callers_error_and_a_marked_span() {
 #[tokio::test]
 async fn nan_token_counts_give_the_callers_error_and_a_marked_span() {
     let llm = MockLlm::start(MockLlmConfig::new()).unwrap();
-    let t = telemetry();
+    let t = telemetry(false);
     let body = r#"{"id":"x","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":NaN,"completion_tokens":1,"total_tokens":1}}"#;
     let (plain, instrumented) = both(&llm, &t, json_answer(body)).await;
     assert!(plain.starts_with("Err("), "{plain}");
@@ -312,7 +230,7 @@ async fn nan_token_counts_give_the_callers_error_and_a_marked_span() {
 async fn negative_and_huge_token_counts_never_reach_the_span() {
     let llm = MockLlm::start(MockLlmConfig::new()).unwrap();
     for (input, output) in [("-5", "-1"), ("1e30", "18446744073709551616")] {
-        let t = telemetry();
+        let t = telemetry(false);
         let body = format!(
             r#"{{"id":"x","object":"chat.completion","created":1,"model":"m","choices":[{{"index":0,"message":{{"role":"assistant","content":"hi"}},"finish_reason":"stop"}}],"usage":{{"prompt_tokens":{input},"completion_tokens":{output},"total_tokens":0}}}}"#
         );
@@ -327,7 +245,7 @@ async fn negative_and_huge_token_counts_never_reach_the_span() {
 #[tokio::test]
 async fn a_megabyte_model_name_reaches_the_caller_whole_and_the_span_bounded() {
     let llm = MockLlm::start(MockLlmConfig::new()).unwrap();
-    let t = telemetry();
+    let t = telemetry(false);
     let model = "m".repeat(1024 * 1024);
     let body = format!(
         r#"{{"id":"{model}","object":"chat.completion","created":1,"model":"{model}","system_fingerprint":"{model}","choices":[{{"index":0,"message":{{"role":"assistant","content":"hi"}},"finish_reason":"{model}"}}]}}"#
@@ -347,7 +265,7 @@ async fn a_megabyte_model_name_reaches_the_caller_whole_and_the_span_bounded() {
 #[tokio::test]
 async fn a_stream_cut_mid_event_gives_the_callers_error_and_a_marked_span() {
     let llm = MockLlm::start(MockLlmConfig::new()).unwrap();
-    let t = telemetry();
+    let t = telemetry(false);
     let answer = ScriptedResponse::new(200, "text/event-stream")
         .chunk(r#"data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Par"},"finish_reason":null}]}"#.to_owned() + "\n\n")
         .chunk(r#"data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"is"#)
@@ -366,7 +284,7 @@ async fn a_stream_cut_mid_event_gives_the_callers_error_and_a_marked_span() {
 #[tokio::test]
 async fn a_stream_ending_before_done_is_marked_and_the_caller_sees_the_same_chunks() {
     let llm = MockLlm::start(MockLlmConfig::new()).unwrap();
-    let t = telemetry();
+    let t = telemetry(false);
     let answer = ScriptedResponse::new(200, "text/event-stream").chunk(
         r#"data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Paris"},"finish_reason":null}]}"#.to_owned() + "\n\n",
     );
@@ -378,7 +296,7 @@ async fn a_stream_ending_before_done_is_marked_and_the_caller_sees_the_same_chun
 #[tokio::test]
 async fn invalid_utf8_inside_a_stream_event_is_marked_and_passed_through() {
     let llm = MockLlm::start(MockLlmConfig::new()).unwrap();
-    let t = telemetry();
+    let t = telemetry(false);
     let mut event = br#"data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"caf"#.to_vec();
     event.extend_from_slice(&[0xC3]);
     let answer = ScriptedResponse::new(200, "text/event-stream")
