@@ -2,7 +2,7 @@
 //! a steady rate through one `TelemetryManager` that exports to both stand-ins. It runs
 //! apart from the receivers and the mock LLM (which keep every span ID they decoded and
 //! so grow with the run), so its resident set is the application's and the bridge's
-//! alone. It prints one JSON sample per line on stdout, prefixed with [`SAMPLE_PREFIX`].
+//! alone. It prints one JSON sample per line on stdout, prefixed with `soak-sample `.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)] // stdout is the channel to the harness, stderr its log
 
