@@ -6,6 +6,9 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "support/bedrock_mock.rs"]
+mod bedrock_mock;
+
 #[path = "../../../tests/support/captured_spans.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod captured_spans;
@@ -17,8 +20,6 @@ use aws_sdk_bedrockruntime::config::retry::RetryConfig;
 use aws_sdk_bedrockruntime::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_bedrockruntime::primitives::Blob;
 use aws_sdk_bedrockruntime::types::{ContentBlock, ConversationRole, Message};
-use aws_smithy_eventstream::frame::write_message_to;
-use aws_smithy_types::event_stream::{Header, HeaderValue, Message as Frame};
 use bytes::Bytes;
 use genai_telemetry_bedrock::BedrockTelemetryInterceptor;
 use genai_telemetry_core::genai::semconv::attr;
@@ -102,25 +103,6 @@ fn json_answer(body: impl Into<Bytes>) -> ScriptedResponse {
     ScriptedResponse::new(200, "application/json").chunk(body)
 }
 
-fn frame(kind: &str, payload: serde_json::Value) -> Vec<u8> {
-    let message = Frame::new(Bytes::from(payload.to_string()))
-        .add_header(Header::new(
-            ":message-type",
-            HeaderValue::String("event".into()),
-        ))
-        .add_header(Header::new(
-            ":event-type",
-            HeaderValue::String(kind.to_owned().into()),
-        ))
-        .add_header(Header::new(
-            ":content-type",
-            HeaderValue::String("application/json".into()),
-        ));
-    let mut out = Vec::new();
-    write_message_to(&message, &mut out).unwrap();
-    out
-}
-
 const ANTHROPIC_ANSWER: &str = r#"{"id":"msg_1","type":"message","role":"assistant","model":"claude","content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn","usage":{"input_tokens":2621440,"output_tokens":1}}"#;
 
 #[tokio::test]
@@ -201,12 +183,13 @@ async fn nan_negative_and_huge_token_counts_never_reach_the_span() {
 #[tokio::test]
 async fn truncated_event_streams_reach_the_caller_unchanged_and_mark_the_span() {
     let llm = MockLlm::start(MockLlmConfig::new()).unwrap();
-    let start = frame("messageStart", json!({"role": "assistant"}));
-    let delta = frame(
+    let start = bedrock_mock::event("messageStart", json!({"role": "assistant"})).to_vec();
+    let delta = bedrock_mock::event(
         "contentBlockDelta",
         json!({"contentBlockIndex": 0, "delta": {"text": "Par"}}),
-    );
-    let metadata = frame(
+    )
+    .to_vec();
+    let metadata = bedrock_mock::event(
         "metadata",
         json!({"usage": {"inputTokens": 3, "outputTokens": 1}}),
     );

@@ -5,15 +5,15 @@
 
 #![allow(unreachable_pub, dead_code, clippy::unwrap_used)]
 
+#[path = "support/bedrock_mock.rs"]
+mod bedrock_mock;
+
 #[path = "../../../fuzz/src/bedrock_body.rs"]
 mod bedrock_body;
 #[path = "../../../fuzz/src/bedrock_event_stream.rs"]
 mod bedrock_event_stream;
 
-use aws_smithy_eventstream::frame::write_message_to;
 use aws_smithy_runtime_api::http::Headers;
-use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
-use bytes::Bytes;
 use genai_telemetry_bedrock::BedrockModelFamily;
 use genai_telemetry_bedrock::interceptor::bench_support::{
     read_converse_response, read_invoke_model_response,
@@ -21,7 +21,7 @@ use genai_telemetry_bedrock::interceptor::bench_support::{
 use genai_telemetry_bedrock::interceptor::fuzz_support::{StreamOperation, read_event_stream};
 use genai_telemetry_core::genai::MessagePart;
 use proptest::prelude::*;
-use serde_json::{Value, json};
+use serde_json::json;
 
 fn config() -> ProptestConfig {
     ProptestConfig {
@@ -35,25 +35,6 @@ fn json_headers() -> Headers {
     let mut h = Headers::new();
     h.insert("content-type", "application/json");
     h
-}
-
-fn event(kind: &str, payload: &Value) -> Vec<u8> {
-    let message = Message::new(Bytes::from(payload.to_string()))
-        .add_header(Header::new(
-            ":message-type",
-            HeaderValue::String("event".into()),
-        ))
-        .add_header(Header::new(
-            ":event-type",
-            HeaderValue::String(kind.to_owned().into()),
-        ))
-        .add_header(Header::new(
-            ":content-type",
-            HeaderValue::String("application/json".into()),
-        ));
-    let mut out = Vec::new();
-    write_message_to(&message, &mut out).unwrap();
-    out
 }
 
 fn text_of(parts: &[MessagePart]) -> String {
@@ -132,7 +113,7 @@ proptest! {
     ) {
         let mut data = vec![selector];
         for (kind, payload) in kinds.iter().zip(&payloads) {
-            data.extend(event(kind, payload));
+            data.extend(bedrock_mock::event(kind, (*payload).clone()));
         }
         bedrock_event_stream::check(&data);
     }
@@ -197,13 +178,13 @@ proptest! {
         reason in stop_reason(), input in tokens(), output in tokens(),
         cuts in prop::collection::vec(any::<usize>(), 0..16),
     ) {
-        let mut body = event("messageStart", &json!({"role": "assistant"}));
+        let mut body = bedrock_mock::event("messageStart", json!({"role": "assistant"})).to_vec();
         for piece in &pieces {
-            body.extend(event("contentBlockDelta", &json!({"contentBlockIndex": 0, "delta": {"text": piece}})));
+            body.extend(bedrock_mock::event("contentBlockDelta", json!({"contentBlockIndex": 0, "delta": {"text": piece}})));
         }
-        body.extend(event("contentBlockStop", &json!({"contentBlockIndex": 0})));
-        body.extend(event("messageStop", &json!({"stopReason": reason})));
-        body.extend(event("metadata", &json!({"usage": {"inputTokens": input, "outputTokens": output}, "metrics": {"latencyMs": 1}})));
+        body.extend(bedrock_mock::event("contentBlockStop", json!({"contentBlockIndex": 0})));
+        body.extend(bedrock_mock::event("messageStop", json!({"stopReason": reason})));
+        body.extend(bedrock_mock::event("metadata", json!({"usage": {"inputTokens": input, "outputTokens": output}, "metrics": {"latencyMs": 1}})));
 
         let whole = read_event_stream(StreamOperation::ConverseStream, BedrockModelFamily::Unknown, &[&body], true);
         let chunked = read_event_stream(StreamOperation::ConverseStream, BedrockModelFamily::Unknown, &cut(&body, &cuts), true);
