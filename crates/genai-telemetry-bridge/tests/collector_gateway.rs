@@ -244,6 +244,24 @@ fn emit(telemetry: &TelemetryManager) -> HashSet<[u8; 8]> {
 
 /// Shuts the application down and checks that the gateway took every span at once: no
 /// failed export, no retry, nothing dropped on the application's side.
+/// Every span sent reaches `receiver` (through the gateway) within `timeout`, exactly once.
+fn arrived_once(
+    receiver: &OtlpReceiver,
+    gateway: &Gateway,
+    sent: &HashSet<[u8; 8]>,
+    timeout: Duration,
+) {
+    assert!(
+        receiver.wait_for_unique_spans(sent.len(), timeout),
+        "{:?}\n{}",
+        receiver.stats(),
+        gateway.log()
+    );
+    assert_eq!(&receiver.unique_span_ids(), sent);
+    let stats = receiver.stats();
+    assert_eq!(stats.duplicate_spans, 0, "{stats:?}");
+}
+
 fn shut_down_delivered(telemetry: &TelemetryManager, spans: usize) {
     let report = telemetry.shutdown(Duration::from_secs(15));
     assert!(report.complete, "{report:?}");
@@ -276,16 +294,9 @@ fn every_span_reaches_langfuse_through_the_gateway_with_langfuse_auth() {
     let sent = emit(&telemetry);
     shut_down_delivered(&telemetry, sent.len());
 
-    assert!(
-        langfuse.wait_for_unique_spans(sent.len(), Duration::from_secs(30)),
-        "{:?}\n{}",
-        langfuse.stats(),
-        gateway.log()
-    );
-    assert_eq!(langfuse.unique_span_ids(), sent);
+    arrived_once(&langfuse, &gateway, &sent, Duration::from_secs(30));
     let stats = langfuse.stats();
     assert_eq!(stats.rejected_requests, 0, "{stats:?}");
-    assert_eq!(stats.duplicate_spans, 0, "{stats:?}");
     for request in langfuse.requests() {
         assert_eq!(request.path, "/api/public/otel/v1/traces");
         assert_eq!(
@@ -321,16 +332,9 @@ fn every_span_reaches_instana_through_the_gateway_with_the_agent_key() {
     let sent = emit(&telemetry);
     shut_down_delivered(&telemetry, sent.len());
 
-    assert!(
-        instana.wait_for_unique_spans(sent.len(), Duration::from_secs(30)),
-        "{:?}\n{}",
-        instana.stats(),
-        gateway.log()
-    );
-    assert_eq!(instana.unique_span_ids(), sent);
+    arrived_once(&instana, &gateway, &sent, Duration::from_secs(30));
     let stats = instana.stats();
     assert_eq!(stats.rejected_requests, 0, "{stats:?}");
-    assert_eq!(stats.duplicate_spans, 0, "{stats:?}");
     for request in instana.requests() {
         assert_eq!(request.path, "/v1/traces");
         assert_eq!(request.header("x-instana-key"), Some("gateway-agent-key"));
@@ -387,14 +391,7 @@ fn the_gateway_holds_spans_through_a_back_end_outage_and_delivers_them_on_recove
 
     // ... and delivers everything, once, when it is back.
     instana.faults().set_outage(false);
-    assert!(
-        instana.wait_for_unique_spans(sent.len(), Duration::from_secs(60)),
-        "{:?}\n{}",
-        instana.stats(),
-        gateway.log()
-    );
-    assert_eq!(instana.unique_span_ids(), sent);
-    assert_eq!(instana.stats().duplicate_spans, 0);
+    arrived_once(&instana, &gateway, &sent, Duration::from_secs(60));
     assert!(
         gateway.log().contains("will retry"),
         "rotel logged its retries:\n{}",
