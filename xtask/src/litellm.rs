@@ -48,12 +48,5 @@ pub(crate) fn ensure_litellm(root: &Path) -> Result<PathBuf> {
 
 /// `cargo test` of the (ignored by default) LiteLLM proxy test, pointed at `litellm`.
 pub(crate) fn proxy_test_command(root: &Path, litellm: &Path, jobs: &str) -> Command {
-    crate::pyenv::ignored_test_command(
-        root,
-        jobs,
-        "genai-telemetry-litellm",
-        "litellm_proxy",
-        LITELLM_BIN_ENV,
-        litellm,
-    )
+    crate::pyenv::ignored_test_command(root, jobs, "litellm_proxy", LITELLM_BIN_ENV, litellm)
 }

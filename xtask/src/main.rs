@@ -10,12 +10,14 @@
 //! - `cargo xtask test`: the whole test suite, including what it needs installed first (a
 //!   pinned LiteLLM proxy from PyPI for the end-to-end test against a real proxy, and a
 //!   pinned rotel collector from PyPI for the Collector-gateway test).
-//! - `cargo xtask ci`: formatting check, clippy with warnings denied, then `test`.
+//! - `cargo xtask ci`: formatting check, clippy with warnings denied, then `test`, all without
+//!   incremental compilation (a clean clone builds once; the caches would only take disk).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a CLI: printing is its job
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 
@@ -43,6 +45,7 @@ fn main() -> Result<()> {
         Some("soak") => soak(&root, &args[1..]),
         Some("test") => test(&root),
         Some("ci") => {
+            CI_BUILD.store(true, Ordering::Relaxed);
             fmt_check(&root)?;
             clippy(&root)?;
             test(&root)
@@ -64,9 +67,19 @@ fn workspace_root() -> Result<PathBuf> {
         .context("xtask lives one level below the workspace root")
 }
 
+/// Set by `cargo xtask ci`: its cargo commands build without incremental compilation.
+///
+/// A CI run starts from a clean clone and builds everything once, so the incremental caches
+/// (2.6 GB of `target/debug/incremental` on a cold run) buy nothing there and cost disk a CI
+/// machine may not have. `cargo xtask test` keeps cargo's default for developers who iterate.
+static CI_BUILD: AtomicBool = AtomicBool::new(false);
+
 fn cargo(root: &Path) -> Command {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
     cmd.current_dir(root);
+    if CI_BUILD.load(Ordering::Relaxed) && std::env::var_os("CARGO_INCREMENTAL").is_none() {
+        cmd.env("CARGO_INCREMENTAL", "0");
+    }
     cmd
 }
 

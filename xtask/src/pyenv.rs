@@ -44,12 +44,16 @@ pub(crate) fn install(venv: &Path, requirement: &str) -> Result<PathBuf> {
     Ok(python)
 }
 
-/// `cargo test` of an ignored end-to-end test of `package`, with the server's executable
+/// `cargo test` of the ignored end-to-end test target `test`, with the server's executable
 /// passed in `bin_env`.
+///
+/// Built with `--workspace --all-features`, the feature set of the whole suite that runs after
+/// it, so the two share every artifact: `-p <package>` resolves features for that package alone
+/// and rebuilt the workspace's crates a second time (gigabytes of `target/` on a cold CI run).
+/// Test target names are unique in the workspace, so `--test` selects exactly one.
 pub(crate) fn ignored_test_command(
     root: &Path,
     jobs: &str,
-    package: &str,
     test: &str,
     bin_env: &str,
     bin: &Path,
@@ -59,8 +63,7 @@ pub(crate) fn ignored_test_command(
         "test",
         "-j",
         jobs,
-        "-p",
-        package,
+        "--workspace",
         "--all-features",
         "--test",
         test,

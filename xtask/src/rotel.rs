@@ -76,12 +76,5 @@ pub(crate) fn ensure_rotel(root: &Path) -> Result<PathBuf> {
 
 /// `cargo test` of the (ignored by default) Collector-gateway test, pointed at `rotel`.
 pub(crate) fn gateway_test_command(root: &Path, rotel: &Path, jobs: &str) -> Command {
-    crate::pyenv::ignored_test_command(
-        root,
-        jobs,
-        "genai-telemetry-bridge",
-        "collector_gateway",
-        ROTEL_BIN_ENV,
-        rotel,
-    )
+    crate::pyenv::ignored_test_command(root, jobs, "collector_gateway", ROTEL_BIN_ENV, rotel)
 }
