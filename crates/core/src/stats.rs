@@ -82,7 +82,7 @@ pub struct FailureRecord {
     pub destination: String,
     /// When, in milliseconds since the Unix epoch.
     pub at_unix_ms: u64,
-    /// Outcome class: `transient`, `rejected`, `too_large`, `unauthorized`.
+    /// Outcome class: `transient`, `throttled`, `rejected`, `too_large`, `unauthorized`.
     pub kind: String,
     /// HTTP status, when the server answered.
     pub status: Option<u16>,
@@ -95,7 +95,7 @@ pub struct FailureRecord {
 pub struct LastError {
     /// When it happened, in milliseconds since the Unix epoch.
     pub at_unix_ms: u64,
-    /// Outcome class: `transient`, `rejected`, `too_large`, `unauthorized`.
+    /// Outcome class: `transient`, `throttled`, `rejected`, `too_large`, `unauthorized`.
     pub kind: String,
     /// What went wrong, with the server's error text when there was one.
     pub message: String,

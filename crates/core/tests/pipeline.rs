@@ -105,6 +105,42 @@ fn random_5xx_and_429_with_retry_after_lose_nothing_and_duplicate_nothing() {
 }
 
 #[test]
+fn throttling_paces_the_destination_without_opening_its_breaker() {
+    let r = receiver("throttling");
+    // Ten 429s in a row: more than three times the breaker's threshold (3 in these settings).
+    r.faults()
+        .respond_next(10, ScriptedResponse::status(429).retry_after("0"));
+    let mut settings = fast_settings();
+    settings.batch_max_spans = 50;
+    let h = Harness::new(&[("throttling", &r)], settings);
+    h.emit(500);
+    eventually(
+        "every span arrives once the server stops throttling",
+        || r.stats().unique_spans == 500,
+    );
+    let s = h.stat("throttling");
+    assert_eq!(
+        s.breaker_opens, 0,
+        "429s are not failures of the back end: {s:?}"
+    );
+    assert_eq!(s.breaker_state, BreakerState::Closed);
+    assert_eq!(s.batches_failed, 10);
+    assert!(s.retries >= 10, "each throttled request was retried: {s:?}");
+    let failures = h.pipeline.recent_failures(100);
+    assert_eq!(failures.len(), 10);
+    assert!(
+        failures
+            .iter()
+            .all(|f| f.kind == "throttled" && f.status == Some(429)),
+        "{failures:?}"
+    );
+    let report = h.pipeline.shutdown(Duration::from_secs(10));
+    assert_eq!(report.delivered("throttling"), Some(500));
+    assert_eq!(r.stats().duplicate_spans, 0);
+    assert_eq!(r.stats().status_counts.get(&429), Some(&10));
+}
+
+#[test]
 fn the_breaker_opens_after_consecutive_failures_then_probes_and_closes() {
     let r = receiver("breaker");
     r.faults().set_outage(true);

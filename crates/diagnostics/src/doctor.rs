@@ -559,7 +559,7 @@ async fn check_destination(
                 hints.service
             ));
         }
-        ExportOutcome::Transient { reason, .. } => {
+        ExportOutcome::Transient { reason, .. } | ExportOutcome::Throttled { reason, .. } => {
             classify_transport(&mut check, &endpoint, reason, hints).await;
         }
     }

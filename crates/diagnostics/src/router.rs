@@ -620,8 +620,8 @@ async fn failures(
     let max = 100 * d.inner.pipeline.destination_names().len().max(1);
     let n = limit(&params, DEFAULT_FAILURE_LIMIT, max)?;
     let mut list = d.inner.pipeline.recent_failures(n);
-    // Transient failures (408, 429, 5xx) are recorded without their status; the reason
-    // starts with it.
+    // Transient failures (408, 5xx) are recorded without their status; the reason starts
+    // with it.
     for f in &mut list {
         if f.status.is_none() {
             f.status = crate::doctor::http_status(&f.message);

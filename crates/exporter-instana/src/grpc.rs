@@ -187,12 +187,16 @@ fn classify(status: &Status, origin: &str) -> ExportOutcome {
             ExportOutcome::TooLarge { reason }
         }
         Code::OutOfRange => ExportOutcome::TooLarge { reason },
+        // OTLP's retryable code for "slow down" (the gRPC twin of HTTP 429).
+        Code::ResourceExhausted => ExportOutcome::Throttled {
+            reason,
+            retry_after: None,
+        },
         Code::Unavailable
         | Code::DeadlineExceeded
         | Code::Aborted
         | Code::Internal
         | Code::Unknown
-        | Code::ResourceExhausted
         | Code::Cancelled
         | Code::DataLoss => ExportOutcome::Transient {
             reason,
@@ -279,10 +283,13 @@ mod tests {
             Code::Aborted,
             Code::Internal,
             Code::Unknown,
-            Code::ResourceExhausted,
         ] {
             assert_eq!(outcome(code, "busy").label(), "transient", "{code:?}");
         }
+        assert_eq!(
+            outcome(Code::ResourceExhausted, "rate limited").label(),
+            "throttled"
+        );
         assert!(matches!(
             outcome(Code::Unauthenticated, "bad key"),
             ExportOutcome::Unauthorized { status: 401, .. }

@@ -430,6 +430,32 @@ impl Worker {
         Some(future)
     }
 
+    /// Holds a batch that failed transiently or was throttled and schedules the next
+    /// attempt after the backoff, or the server's `Retry-After` when that is longer.
+    fn retry_later(
+        &mut self,
+        mut held: HeldBatch,
+        origin: Origin,
+        reason: &str,
+        retry_after: Option<Duration>,
+        now: Instant,
+    ) {
+        held.attempts += 1;
+        if held.attempts == 1 {
+            self.mark(&held, Mark::Held);
+        }
+        let delay = self.settings.retry.delay_after(held.attempts, retry_after);
+        self.retry_at = Some(now + delay);
+        tracing::debug!(
+            destination = self.destination.name(),
+            attempts = held.attempts,
+            ?delay,
+            "export failed, will retry: {reason}"
+        );
+        self.hold_for_retry(held, origin);
+        self.fail_flush_waiters();
+    }
+
     fn on_outcome(&mut self, outcome: ExportOutcome, now: Instant) {
         let Some(mut held) = self.sending.take() else {
             return;
@@ -457,22 +483,20 @@ impl Worker {
                 retry_after,
             } => {
                 self.stats.add_failed_batch("transient", None, &reason);
-                held.attempts += 1;
-                if held.attempts == 1 {
-                    self.mark(&held, Mark::Held);
-                }
-                let delay = self.settings.retry.delay_after(held.attempts, retry_after);
-                self.retry_at = Some(now + delay);
                 let t = self.breaker.record_failure(now);
                 self.note_transition(t, Some(&reason));
-                tracing::debug!(
-                    destination = self.destination.name(),
-                    attempts = held.attempts,
-                    ?delay,
-                    "export failed, will retry: {reason}"
-                );
-                self.hold_for_retry(held, origin);
-                self.fail_flush_waiters();
+                self.retry_later(held, origin, &reason, retry_after, now);
+            }
+            ExportOutcome::Throttled {
+                reason,
+                retry_after,
+            } => {
+                // The back end is up and asked us to slow down: wait as it says, without
+                // counting it as a failure of the back end (see `record_throttled`).
+                self.stats.add_failed_batch("throttled", Some(429), &reason);
+                let t = self.breaker.record_throttled();
+                self.note_transition(t, None);
+                self.retry_later(held, origin, &reason, retry_after, now);
             }
             ExportOutcome::Unauthorized { status, reason } => {
                 self.stats

@@ -196,6 +196,17 @@ impl CircuitBreaker {
         }
     }
 
+    /// Records an export the back end throttled (HTTP 429): the server is up and asked the
+    /// sender to slow down, which the retry delay honours. Closed: the failure count is left
+    /// as it is (a 429 neither proves nor disproves that exports succeed). Half-open: the
+    /// probe got an answer, so the breaker closes. Open: a late result, ignored.
+    pub fn record_throttled(&mut self) -> Option<Transition> {
+        match self.state {
+            BreakerState::Closed | BreakerState::Open => None,
+            BreakerState::HalfOpen => self.record_success(),
+        }
+    }
+
     /// Opens the breaker at once, whatever the count (401/403: retrying cannot help
     /// until someone fixes the credentials, so probe only after the recovery window).
     pub fn force_open(&mut self, now: Instant) -> Option<Transition> {
@@ -276,6 +287,48 @@ mod tests {
             b.record_failure(t0);
         }
         assert_eq!(b.state(), BreakerState::Closed);
+    }
+
+    #[test]
+    fn throttling_neither_opens_the_breaker_nor_resets_its_failure_count() {
+        let t0 = Instant::now();
+        let mut b = breaker();
+        for _ in 0..50 {
+            assert_eq!(b.record_throttled(), None);
+        }
+        assert_eq!(b.state(), BreakerState::Closed);
+        assert_eq!(b.consecutive_failures(), 0);
+        for _ in 0..4 {
+            b.record_failure(t0);
+        }
+        assert_eq!(b.record_throttled(), None);
+        assert_eq!(b.consecutive_failures(), 4);
+        assert_eq!(b.record_failure(t0).map(|t| t.to), Some(BreakerState::Open));
+    }
+
+    #[test]
+    fn a_throttled_probe_closes_the_breaker_and_resets_the_window() {
+        let t0 = Instant::now();
+        let mut b = breaker();
+        for _ in 0..5 {
+            b.record_failure(t0);
+        }
+        assert!(b.try_acquire(t0 + secs(30)).0);
+        assert_eq!(
+            b.record_failure(t0 + secs(30)).map(|t| t.to),
+            Some(BreakerState::Open)
+        );
+        assert_eq!(b.recovery_window(), secs(60));
+        assert!(b.try_acquire(t0 + secs(90)).0);
+        assert_eq!(
+            b.record_throttled(),
+            Some(Transition {
+                from: BreakerState::HalfOpen,
+                to: BreakerState::Closed
+            })
+        );
+        assert_eq!(b.recovery_window(), secs(30));
+        assert_eq!(b.open_until(), None);
     }
 
     #[test]

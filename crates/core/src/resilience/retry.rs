@@ -1,5 +1,5 @@
 //! Retry policy: exponential backoff with jitter, `Retry-After`, and the classification of
-//! HTTP answers into delivered / transient / permanent / unauthorized / too large.
+//! HTTP answers into delivered / transient / throttled / permanent / unauthorized / too large.
 
 use std::time::{Duration, SystemTime};
 
@@ -54,9 +54,20 @@ impl RetrySettings {
 pub enum ExportOutcome {
     /// 2xx: the back end accepted the batch. It is never sent again.
     Delivered,
-    /// 408, 429, 5xx, timeouts, connection and TLS errors: hold and retry later.
+    /// 408, 5xx, timeouts, connection and TLS errors: hold and retry later. Counts towards
+    /// opening the circuit breaker.
     Transient {
         /// What went wrong, for stats and logs.
+        reason: String,
+        /// The server's `Retry-After`, when it sent one.
+        retry_after: Option<Duration>,
+    },
+    /// 429 (gRPC `RESOURCE_EXHAUSTED`): the back end is up and asks the sender to slow down.
+    /// Held and retried after `Retry-After` (or the backoff), but not a failure of the
+    /// back end: it does not count towards opening the circuit breaker, and a half-open
+    /// breaker's probe answered this way closes it (the server answered).
+    Throttled {
+        /// What the server said, for stats and logs.
         reason: String,
         /// The server's `Retry-After`, when it sent one.
         retry_after: Option<Duration>,
@@ -91,7 +102,11 @@ impl ExportOutcome {
             200..=299 => ExportOutcome::Delivered,
             401 | 403 => ExportOutcome::Unauthorized { status, reason },
             413 => ExportOutcome::TooLarge { reason },
-            408 | 429 | 500..=599 => ExportOutcome::Transient {
+            429 => ExportOutcome::Throttled {
+                reason,
+                retry_after: retry_after.and_then(|v| parse_retry_after(v, now)),
+            },
+            408 | 500..=599 => ExportOutcome::Transient {
                 reason,
                 retry_after: retry_after.and_then(|v| parse_retry_after(v, now)),
             },
@@ -104,6 +119,7 @@ impl ExportOutcome {
         match self {
             ExportOutcome::Delivered => "delivered",
             ExportOutcome::Transient { .. } => "transient",
+            ExportOutcome::Throttled { .. } => "throttled",
             ExportOutcome::Rejected { .. } => "rejected",
             ExportOutcome::TooLarge { .. } => "too_large",
             ExportOutcome::Unauthorized { .. } => "unauthorized",
@@ -194,9 +210,10 @@ mod tests {
         assert_eq!(class(413), "too_large");
         assert_eq!(class(401), "unauthorized");
         assert_eq!(class(403), "unauthorized");
-        for s in [408, 429, 500, 502, 503, 504] {
+        for s in [408, 500, 502, 503, 504] {
             assert_eq!(class(s), "transient", "{s}");
         }
+        assert_eq!(class(429), "throttled");
     }
 
     #[test]
@@ -217,11 +234,11 @@ mod tests {
     }
 
     #[test]
-    fn a_429_carries_its_retry_after() {
+    fn a_429_is_throttling_and_carries_its_retry_after() {
         let outcome = ExportOutcome::from_http(429, Some("2"), "", SystemTime::now());
         assert_eq!(
             outcome,
-            ExportOutcome::Transient {
+            ExportOutcome::Throttled {
                 reason: "HTTP 429 Too Many Requests".into(),
                 retry_after: Some(Duration::from_secs(2)),
             }

@@ -113,6 +113,7 @@ impl PushMetricExporter for OtlpMetricExporter {
                 Ok(())
             }
             ExportOutcome::Transient { reason, .. }
+            | ExportOutcome::Throttled { reason, .. }
             | ExportOutcome::Rejected { reason, .. }
             | ExportOutcome::TooLarge { reason }
             | ExportOutcome::Unauthorized { reason, .. } => Err(self.record_failure(reason)),
