@@ -60,6 +60,22 @@ pub(crate) fn redacted_headers(headers: &HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Whether `url` names this machine: `localhost` (and `*.localhost`, RFC 6761), 127.0.0.0/8
+/// or `::1`. Such a URL is never sent through a proxy.
+pub(crate) fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        None => false,
+    }
+}
+
 /// Sends OTLP protobuf bodies to one URL.
 #[derive(Debug, Clone)]
 pub struct HttpTransport {
@@ -78,13 +94,21 @@ struct TransportInner {
 
 impl HttpTransport {
     /// Builds the HTTP client (rustls, system roots plus the CA bundle, `HTTPS_PROXY` /
-    /// `NO_PROXY` honoured). Fails only on a TLS setup the client cannot use.
+    /// `NO_PROXY` honoured, except for a loopback URL, which never goes through a proxy).
+    /// Fails only on a TLS setup the client cannot use.
     pub fn new(settings: HttpTransportSettings) -> Result<Self, BridgeError> {
         let mut builder = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
             .pool_idle_timeout(Duration::from_secs(60));
+        if is_loopback(&settings.url) {
+            // reqwest sends every host through the environment's proxy unless `NO_PROXY`
+            // names it, loopback included; but the proxy's loopback is not ours. A local
+            // Instana agent or Collector (`http://localhost:4318`) on a host whose
+            // `HTTPS_PROXY`/`ALL_PROXY` points at the corporate proxy must still be reached.
+            builder = builder.no_proxy();
+        }
         if let Some(bundle) = &settings.tls.ca_bundle {
             builder = builder.tls_certs_merge(bundle.certificates.iter().cloned());
         }
@@ -307,5 +331,44 @@ impl Destination for OtlpDestination {
 
     fn endpoint(&self) -> String {
         self.transport.url().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback;
+
+    fn loopback(url: &str) -> bool {
+        is_loopback(&url::Url::parse(url).expect("a valid URL"))
+    }
+
+    #[test]
+    fn loopback_hosts_are_recognised_by_name_and_address() {
+        for url in [
+            "http://localhost:4318/v1/traces",
+            "http://LOCALHOST.:4318/v1/traces",
+            "http://agent.localhost:4318/v1/traces",
+            "http://127.0.0.1:4318/v1/traces",
+            "http://127.10.20.30:4318/v1/traces",
+            "http://[::1]:4318/v1/traces",
+            "http://[::ffff:127.0.0.1]:4318/v1/traces",
+        ] {
+            assert!(loopback(url), "{url}");
+        }
+    }
+
+    #[test]
+    fn other_hosts_are_not_loopback() {
+        for url in [
+            "https://cloud.langfuse.com/api/public/otel/v1/traces",
+            "http://localhost.example.com:4318/v1/traces",
+            "http://mylocalhost:4318/v1/traces",
+            "http://10.0.0.1:4318/v1/traces",
+            "http://0.0.0.0:4318/v1/traces",
+            "http://[::]:4318/v1/traces",
+            "http://[fe80::1]:4318/v1/traces",
+        ] {
+            assert!(!loopback(url), "{url}");
+        }
     }
 }

@@ -211,9 +211,31 @@ impl WorkflowSpanBuilder {
 
 fn mark_error<T, E: std::fmt::Display>(output: &Result<T, E>, span: &mut WorkflowSpan) {
     if let Err(e) = output {
-        let full = std::any::type_name::<E>();
-        let short = full.rsplit("::").next().unwrap_or(full);
-        span.record_error(short, e.to_string());
+        span.record_error(error_type_name(std::any::type_name::<E>()), e.to_string());
+    }
+}
+
+/// The `error.type` of an error known only by its Rust type: the type's own name, without
+/// module path, reference or generic arguments (`std::io::Error` → `Error`,
+/// `my::Failure<alloc::string::String>` → `Failure`). A boxed or shared trait object
+/// (`Box<dyn Error + Send + Sync>`) hides the concrete type, so it gets the semantic
+/// conventions' fallback `_OTHER` rather than a fragment of its bounds.
+fn error_type_name(full: &str) -> &str {
+    const OTHER: &str = "_OTHER";
+    let full = full.trim_start_matches('&').trim_start_matches("mut ");
+    let (path, generics) = match full.find('<') {
+        Some(at) => (&full[..at], Some(&full[at + 1..])),
+        None => (full, None),
+    };
+    let name = path.rsplit("::").next().unwrap_or(path);
+    let wraps_trait_object = matches!(name, "Box" | "Arc" | "Rc")
+        && generics.is_some_and(|inner| inner.starts_with("dyn "));
+    let plain_identifier =
+        name.chars().all(|c| c.is_alphanumeric() || c == '_') && !name.is_empty();
+    if wraps_trait_object || !plain_identifier || full.starts_with("dyn ") {
+        OTHER
+    } else {
+        name
     }
 }
 
@@ -332,4 +354,39 @@ pub fn in_current_context<F: Future>(
     future
         .with_context(Context::current())
         .instrument(tracing::Span::current())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_type_name;
+
+    #[test]
+    fn error_type_is_the_type_name_without_path_or_generic_arguments() {
+        assert_eq!(
+            error_type_name(std::any::type_name::<std::io::Error>()),
+            "Error"
+        );
+        assert_eq!(
+            error_type_name(std::any::type_name::<std::num::ParseIntError>()),
+            "ParseIntError"
+        );
+        assert_eq!(
+            error_type_name(std::any::type_name::<std::sync::PoisonError<String>>()),
+            "PoisonError"
+        );
+        assert_eq!(error_type_name(std::any::type_name::<String>()), "String");
+        assert_eq!(error_type_name(std::any::type_name::<&str>()), "str");
+    }
+
+    #[test]
+    fn a_boxed_trait_object_has_no_name_to_give_and_falls_back_to_other() {
+        type Boxed = Box<dyn std::error::Error + Send + Sync>;
+        assert_eq!(error_type_name(std::any::type_name::<Boxed>()), "_OTHER");
+        assert_eq!(
+            error_type_name(std::any::type_name::<std::sync::Arc<dyn std::error::Error>>()),
+            "_OTHER"
+        );
+        assert_eq!(error_type_name(std::any::type_name::<(u8, u8)>()), "_OTHER");
+        assert_eq!(error_type_name(std::any::type_name::<[u8; 2]>()), "_OTHER");
+    }
 }
