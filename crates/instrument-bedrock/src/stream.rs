@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use genai_telemetry_core::genai::messages::arguments_value;
+use genai_telemetry_core::genai::messages::{arguments_value, push_captured};
 use genai_telemetry_core::genai::openai_compat::Endpoint;
 use genai_telemetry_core::genai::openai_compat::response::StreamAccumulator;
 use genai_telemetry_core::genai::{
@@ -45,13 +45,13 @@ impl InvokeStream {
 
     pub(crate) fn push_text(&mut self, text: &str) {
         if self.capture {
-            self.text.push_str(text);
+            push_captured(&mut self.text, text);
         }
     }
 
     pub(crate) fn push_reasoning(&mut self, text: &str) {
         if self.capture {
-            self.reasoning.push_str(text);
+            push_captured(&mut self.reasoning, text);
         }
     }
 
@@ -63,7 +63,7 @@ impl InvokeStream {
 
     pub(crate) fn push_tool_arguments(&mut self, index: u64, json: &str) {
         if self.capture {
-            self.tool_calls.entry(index).or_default().2.push_str(json);
+            push_captured(&mut self.tool_calls.entry(index).or_default().2, json);
         }
     }
 
@@ -121,5 +121,26 @@ impl InvokeStream {
             response.finish_reasons = vec![reason];
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::InvokeStream;
+    use genai_telemetry_core::genai::messages::MAX_CAPTURED_CONTENT_BYTES;
+
+    #[test]
+    fn a_long_invoke_stream_with_capture_on_holds_at_most_the_captured_content_bound() {
+        let mut stream = InvokeStream::new(true);
+        let piece = "y".repeat(64 * 1024);
+        stream.start_tool_call(0, Some("call_1".to_owned()), "lookup");
+        for _ in 0..64 {
+            stream.push_text(&piece);
+            stream.push_reasoning(&piece);
+            stream.push_tool_arguments(0, &piece);
+        }
+        assert_eq!(stream.text.len(), MAX_CAPTURED_CONTENT_BYTES);
+        assert_eq!(stream.reasoning.len(), MAX_CAPTURED_CONTENT_BYTES);
+        assert_eq!(stream.tool_calls[&0].2.len(), MAX_CAPTURED_CONTENT_BYTES);
     }
 }

@@ -120,6 +120,17 @@ impl OutputMessage {
 /// held whole in memory until export and in the diagnostics ledger.
 pub const MAX_CAPTURED_CONTENT_BYTES: usize = 1024 * 1024;
 
+/// Appends one streamed piece of captured content (a text delta, tool-call arguments) to
+/// `buffer`, keeping at most [`MAX_CAPTURED_CONTENT_BYTES`] (cut at a character boundary).
+/// The attribute made of it is bounded to that size anyway, so a stream of any length holds
+/// bounded memory while it runs; the cut is marked when the attribute is written.
+pub fn push_captured(buffer: &mut String, piece: &str) {
+    let room = MAX_CAPTURED_CONTENT_BYTES.saturating_sub(buffer.len());
+    if room > 0 {
+        buffer.push_str(crate::content::truncate_utf8(piece, room));
+    }
+}
+
 /// Serialises captured content to the JSON string an attribute carries, bounded to
 /// [`MAX_CAPTURED_CONTENT_BYTES`] with the JSON kept valid (long texts cut, marked).
 pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> Option<String> {
@@ -140,4 +151,32 @@ pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> Option<String> {
 /// Parses tool-call arguments: JSON when they parse, the raw string otherwise.
 pub fn arguments_value(raw: &str) -> serde_json::Value {
     serde_json::from_str(raw).unwrap_or_else(|_| serde_json::Value::String(raw.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MAX_CAPTURED_CONTENT_BYTES, push_captured};
+
+    #[test]
+    fn captured_pieces_are_appended_up_to_the_bound_and_cut_on_a_character_boundary() {
+        let mut buffer = String::new();
+        push_captured(&mut buffer, "héllo ");
+        assert_eq!(buffer, "héllo ");
+        // Three-byte characters that do not divide the bound evenly.
+        let piece = "€".repeat(10_000);
+        while buffer.len() < MAX_CAPTURED_CONTENT_BYTES - 2 {
+            let before = buffer.len();
+            push_captured(&mut buffer, &piece);
+            if buffer.len() == before {
+                break;
+            }
+        }
+        for _ in 0..10 {
+            push_captured(&mut buffer, &piece);
+        }
+        assert!(buffer.len() <= MAX_CAPTURED_CONTENT_BYTES);
+        assert!(buffer.len() > MAX_CAPTURED_CONTENT_BYTES - 3);
+        assert!(buffer.starts_with("héllo €"));
+        assert!(buffer.ends_with('€'));
+    }
 }

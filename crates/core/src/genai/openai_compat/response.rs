@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::request::Endpoint;
 use crate::genai::call::{GenAiResponse, ReportedCost, TokenUsage};
-use crate::genai::messages::{MessagePart, OutputMessage, arguments_value};
+use crate::genai::messages::{MessagePart, OutputMessage, arguments_value, push_captured};
 use crate::genai::semconv::attr;
 
 /// Reads `usage` in either the chat/completions shape (`prompt_tokens`, …) or the
@@ -414,16 +414,16 @@ impl StreamAccumulator {
                 continue;
             }
             if let Some(text) = choice.get("text").and_then(Value::as_str) {
-                state.text.push_str(text);
+                push_captured(&mut state.text, text);
             }
             let Some(delta) = choice.get("delta") else {
                 continue;
             };
             if let Some(text) = delta.get("content").and_then(Value::as_str) {
-                state.text.push_str(text);
+                push_captured(&mut state.text, text);
             }
             if let Some(text) = delta.get("reasoning_content").and_then(Value::as_str) {
-                state.reasoning.push_str(text);
+                push_captured(&mut state.reasoning, text);
             }
             if let Some(calls) = delta.get("tool_calls").and_then(Value::as_array) {
                 for call in calls {
@@ -434,10 +434,10 @@ impl StreamAccumulator {
                     }
                     if let Some(f) = call.get("function") {
                         if let Some(name) = f.get("name").and_then(Value::as_str) {
-                            tc.name.push_str(name);
+                            push_captured(&mut tc.name, name);
                         }
                         if let Some(args) = f.get("arguments").and_then(Value::as_str) {
-                            tc.arguments.push_str(args);
+                            push_captured(&mut tc.arguments, args);
                         }
                     }
                 }
@@ -551,5 +551,52 @@ impl StreamAccumulator {
     /// True once at least one chunk parsed.
     pub fn saw_chunk(&self) -> bool {
         self.saw_chunk
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Endpoint, StreamAccumulator};
+    use crate::genai::messages::{MAX_CAPTURED_CONTENT_BYTES, MessagePart};
+
+    #[test]
+    fn a_long_stream_with_capture_on_holds_at_most_the_captured_content_bound() {
+        let mut acc = StreamAccumulator::new(Endpoint::ChatCompletions, true, None);
+        let text = "x".repeat(64 * 1024);
+        let chunk = serde_json::json!({
+            "id": "chatcmpl-1",
+            "model": "gpt-4o",
+            "choices": [{
+                "index": 0,
+                "delta": {
+                    "content": text,
+                    "reasoning_content": text,
+                    "tool_calls": [{"index": 0, "function": {"name": "f", "arguments": text}}],
+                },
+            }],
+        })
+        .to_string();
+        // 4 MiB of each kind of delta.
+        for _ in 0..64 {
+            acc.push_event(None, &chunk);
+        }
+        let state = &acc.choices[&0];
+        assert_eq!(state.text.len(), MAX_CAPTURED_CONTENT_BYTES);
+        assert_eq!(state.reasoning.len(), MAX_CAPTURED_CONTENT_BYTES);
+        assert_eq!(
+            state.tool_calls[&0].arguments.len(),
+            MAX_CAPTURED_CONTENT_BYTES
+        );
+        acc.push_event(None, "[DONE]");
+        let response = acc.finish();
+        let texts: Vec<usize> = response.output_messages[0]
+            .parts
+            .iter()
+            .filter_map(|p| match p {
+                MessagePart::Text { content } => Some(content.len()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(texts, [MAX_CAPTURED_CONTENT_BYTES]);
     }
 }
