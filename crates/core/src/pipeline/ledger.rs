@@ -17,6 +17,11 @@ const MAX_SPANS_PER_TRACE: usize = 512;
 /// Spans kept over all traces: the oldest traces are forgotten beyond it, so traces with
 /// many spans cannot grow the ledger past a few MB whatever `recent_traces` says.
 const MAX_STORED_SPANS: usize = 4_096;
+/// Estimated bytes of span data kept over all traces (see [`estimated_bytes`]): with content
+/// capture on, one span can carry megabytes of prompt and completion, so a count of spans
+/// alone would allow gigabytes. The oldest traces are forgotten beyond it; a single trace
+/// keeps no further spans once it alone reaches it.
+const MAX_STORED_BYTES: usize = 32 * 1024 * 1024;
 
 /// Token-count histogram boundaries of `gen_ai.client.token.usage` (semconv v1.41).
 pub const TOKEN_BUCKETS: &[f64] = &[
@@ -233,6 +238,8 @@ struct TraceEntry {
     /// The spans themselves, shared with the export path (no copy); turned into
     /// [`SpanRecord`]s only when diagnostics read them.
     spans: Vec<std::sync::Arc<SpanData>>,
+    /// Estimated size of `spans`.
+    bytes: usize,
     span_count: u64,
     delivery: Vec<Counts>,
 }
@@ -243,6 +250,8 @@ struct LedgerState {
     order: VecDeque<[u8; 16]>,
     /// Spans stored over all traces (bounded by `MAX_STORED_SPANS`).
     stored_spans: usize,
+    /// Their estimated size (bounded by `MAX_STORED_BYTES`).
+    stored_bytes: usize,
     /// One entry per (operation, provider, model): few, so a scan with `&str` keys beats
     /// building three `String`s per span to look a map up.
     usage: Vec<GenAiUsage>,
@@ -258,8 +267,49 @@ impl LedgerState {
             && let Some(entry) = self.traces.remove(&old)
         {
             self.stored_spans -= entry.spans.len();
+            self.stored_bytes -= entry.bytes;
         }
     }
+
+    fn over_budget(&self) -> bool {
+        self.stored_spans > MAX_STORED_SPANS || self.stored_bytes > MAX_STORED_BYTES
+    }
+}
+
+/// A cheap estimate of the memory a span holds: its strings (name, attribute keys and
+/// values, events) plus a fixed allowance for the structure. Computed once per span on the
+/// export thread; exact accounting would need the allocator.
+fn estimated_bytes(span: &SpanData) -> usize {
+    const SPAN_OVERHEAD: usize = 512;
+    const ATTRIBUTE_OVERHEAD: usize = 48;
+    fn value_bytes(value: &Value) -> usize {
+        match value {
+            Value::String(s) => s.as_str().len(),
+            Value::Array(Array::String(items)) => items.iter().map(|s| s.as_str().len()).sum(),
+            Value::Array(Array::Bool(items)) => items.len(),
+            Value::Array(Array::I64(items)) => items.len() * 8,
+            Value::Array(Array::F64(items)) => items.len() * 8,
+            _ => 8,
+        }
+    }
+    let attributes = |kvs: &[opentelemetry::KeyValue]| -> usize {
+        kvs.iter()
+            .map(|kv| ATTRIBUTE_OVERHEAD + kv.key.as_str().len() + value_bytes(&kv.value))
+            .sum()
+    };
+    SPAN_OVERHEAD
+        + span.name.len()
+        + attributes(&span.attributes)
+        + span
+            .events
+            .iter()
+            .map(|e| ATTRIBUTE_OVERHEAD + e.name.len() + attributes(&e.attributes))
+            .sum::<usize>()
+        + span
+            .links
+            .iter()
+            .map(|l| ATTRIBUTE_OVERHEAD + attributes(&l.attributes))
+            .sum::<usize>()
 }
 
 /// What the workers report about a batch's traces.
@@ -328,6 +378,7 @@ impl TraceLedger {
                     trace_id,
                     TraceEntry {
                         spans: Vec::new(),
+                        bytes: 0,
                         span_count: 0,
                         delivery,
                     },
@@ -338,13 +389,18 @@ impl TraceLedger {
             }
             if let Some(entry) = state.traces.get_mut(&trace_id) {
                 entry.span_count += 1;
-                if entry.spans.len() < MAX_SPANS_PER_TRACE {
+                let bytes = estimated_bytes(span);
+                if entry.spans.len() < MAX_SPANS_PER_TRACE
+                    && entry.bytes + bytes <= MAX_STORED_BYTES
+                {
                     entry.spans.push(std::sync::Arc::clone(span));
+                    entry.bytes += bytes;
                     state.stored_spans += 1;
+                    state.stored_bytes += bytes;
                 }
             }
             // Never the trace just written to: it may be the oldest one left.
-            while state.stored_spans > MAX_STORED_SPANS
+            while state.over_budget()
                 && state
                     .order
                     .front()
@@ -688,6 +744,63 @@ mod tests {
         }
         let state = ledger.lock();
         assert_eq!(state.early.len(), 2);
+    }
+
+    /// A span carrying `content_bytes` of captured content, like a chat with capture on.
+    fn span_with_content(trace: u128, span: u64, content_bytes: usize) -> std::sync::Arc<SpanData> {
+        let mut data = std::sync::Arc::unwrap_or_clone(test_span(trace, span));
+        data.attributes.push(opentelemetry::KeyValue::new(
+            "gen_ai.input.messages",
+            "m".repeat(content_bytes),
+        ));
+        std::sync::Arc::new(data)
+    }
+
+    #[test]
+    fn stored_bytes_are_bounded_over_all_traces_by_forgetting_the_oldest() {
+        let ledger = TraceLedger::new(100_000, vec!["a".into()]);
+        // 100 traces of one span with 1 MiB of content: 100 MiB offered, few spans.
+        for trace in 1..=100u128 {
+            ledger.record(&[span_with_content(trace, 1, 1024 * 1024)]);
+        }
+        let state = ledger.lock();
+        assert!(
+            state.stored_bytes <= MAX_STORED_BYTES,
+            "{}",
+            state.stored_bytes
+        );
+        assert!(state.stored_bytes > MAX_STORED_BYTES - 2 * 1024 * 1024);
+        let kept = state.traces.len();
+        assert!((25..=32).contains(&kept), "{kept} traces kept");
+        let actual: usize = state.traces.values().map(|e| e.bytes).sum();
+        assert_eq!(actual, state.stored_bytes);
+        drop(state);
+        assert_eq!(ledger.recent(1)[0].trace_id, hex(&100u128.to_be_bytes()));
+        assert!(ledger.trace(&1u128.to_be_bytes()).is_none());
+    }
+
+    #[test]
+    fn one_trace_stops_storing_spans_at_the_byte_bound_but_counts_them_all() {
+        let ledger = TraceLedger::new(100, vec!["a".into()]);
+        let spans: Vec<_> = (1..=100u64)
+            .map(|i| span_with_content(7, i, 1024 * 1024))
+            .collect();
+        ledger.record(&spans);
+        let detail = ledger
+            .trace(&7u128.to_be_bytes())
+            .expect("the trace is kept");
+        assert!(
+            detail.spans.len() < 32,
+            "{} spans stored",
+            detail.spans.len()
+        );
+        assert!(
+            detail.spans.len() >= 25,
+            "{} spans stored",
+            detail.spans.len()
+        );
+        assert_eq!(ledger.recent(1)[0].span_count, 100);
+        assert!(ledger.lock().stored_bytes <= MAX_STORED_BYTES);
     }
 
     #[test]
