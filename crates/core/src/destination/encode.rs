@@ -74,21 +74,48 @@ impl BatchEncoder {
 
     fn encode_bounded(&self, request: ExportTraceServiceRequest, out: &mut Vec<EncodedBatch>) {
         let span_count = count_spans(&request);
-        if span_count > 1 && request.encoded_len() > self.max_request_bytes {
+        // prost computes every nested length again while encoding, so the whole request's
+        // length is computed here once, for both the bound and the buffer's capacity.
+        let encoded_len = request.encoded_len();
+        if span_count > 1 && encoded_len > self.max_request_bytes {
             let (a, b) = split_request(request);
             self.encode_bounded(a, out);
             self.encode_bounded(b, out);
             return;
         }
-        out.push(self.finish(&request, span_count));
+        out.push(self.finish_with_len(&request, span_count, encoded_len));
     }
 
     fn finish(&self, request: &ExportTraceServiceRequest, span_count: usize) -> EncodedBatch {
-        let raw = request.encode_to_vec();
-        let raw_len = raw.len();
-        let body = if self.gzip { gzip(&raw) } else { raw };
+        self.finish_with_len(request, span_count, request.encoded_len())
+    }
+
+    fn finish_with_len(
+        &self,
+        request: &ExportTraceServiceRequest,
+        span_count: usize,
+        encoded_len: usize,
+    ) -> EncodedBatch {
+        let (body, raw_len) = if self.gzip {
+            SCRATCH.with(|scratch| {
+                let mut scratch = scratch.borrow_mut();
+                let Scratch { raw, zipped } = &mut *scratch;
+                raw.clear();
+                raw.reserve(encoded_len);
+                request.encode_raw(raw);
+                gzip_into(raw, zipped);
+                let encoded = (Bytes::copy_from_slice(zipped), raw.len());
+                scratch.trim();
+                encoded
+            })
+        } else {
+            let mut raw = Vec::with_capacity(encoded_len);
+            request.encode_raw(&mut raw);
+            let raw_len = raw.len();
+            (Bytes::from(raw), raw_len)
+        };
         EncodedBatch {
-            body: Bytes::from(body),
+            body,
             gzip: self.gzip,
             span_count: u32::try_from(span_count).unwrap_or(u32::MAX),
             raw_len,
@@ -129,19 +156,53 @@ pub fn decode_request(body: &[u8], gzip: bool) -> Result<ExportTraceServiceReque
     ExportTraceServiceRequest::decode(bytes).map_err(|e| format!("protobuf: {e}"))
 }
 
+/// Reused buffers of the thread that encodes (each destination's worker runs on the export
+/// thread). A batch's raw protobuf and its gzip output are hundreds of KB: glibc serves such
+/// sizes with `mmap` and unmaps them on free, so fresh buffers page-faulted on every batch.
+#[derive(Default)]
+struct Scratch {
+    raw: Vec<u8>,
+    zipped: Vec<u8>,
+}
+
+impl Scratch {
+    /// Kept buffers larger than this are given back after use (a rare huge batch must not
+    /// pin its memory on the thread for good).
+    const KEEP_BYTES: usize = 8 * 1024 * 1024;
+
+    fn trim(&mut self) {
+        for buffer in [&mut self.raw, &mut self.zipped] {
+            if buffer.capacity() > Self::KEEP_BYTES {
+                *buffer = Vec::new();
+            }
+        }
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
 /// gzip-compresses an OTLP body as every destination sends it.
 pub fn gzip(raw: &[u8]) -> Vec<u8> {
-    // Level 1: OTLP protobuf compresses about 4:1 even at the fastest level, and the
-    // export thread's CPU is better spent on throughput than on the last few percent.
-    let mut encoder = GzEncoder::new(Vec::with_capacity(raw.len() / 3), Compression::fast());
-    // Writing into a Vec cannot fail.
-    let _ = encoder.write_all(raw);
-    let mut body = encoder.finish().unwrap_or_default();
+    let mut body = Vec::with_capacity(raw.len() / 3);
+    gzip_into(raw, &mut body);
     // The guess above is 3:1 but GenAI spans compress nearer 15:1; a held batch must not
     // keep the spare capacity, or the replay buffer's byte bound (which counts lengths)
     // would understate its memory several times over. One small copy per batch.
     body.shrink_to_fit();
     body
+}
+
+/// gzip-compresses `raw` into `out` (cleared first).
+fn gzip_into(raw: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    // Level 1: OTLP protobuf compresses about 4:1 even at the fastest level, and the
+    // export thread's CPU is better spent on throughput than on the last few percent.
+    let mut encoder = GzEncoder::new(out, Compression::fast());
+    // Writing into a Vec cannot fail.
+    let _ = encoder.write_all(raw);
+    let _ = encoder.finish();
 }
 
 fn trace_counts(request: &ExportTraceServiceRequest) -> Arc<[([u8; 16], u32)]> {
@@ -364,5 +425,93 @@ pub fn resource_to_proto(resource: &opentelemetry_sdk::Resource) -> ProtoResourc
             .collect(),
         dropped_attributes_count: 0,
         entity_refs: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::destination::SendFuture;
+    use crate::resilience::ExportOutcome;
+
+    #[derive(Debug)]
+    struct Sink;
+
+    impl Destination for Sink {
+        fn name(&self) -> &str {
+            "sink"
+        }
+        fn send(&self, _batch: &EncodedBatch) -> SendFuture {
+            Box::pin(async { ExportOutcome::Delivered })
+        }
+        fn endpoint(&self) -> String {
+            "nowhere".to_owned()
+        }
+    }
+
+    fn spans(first: u64, n: u64, content_bytes: usize) -> Vec<Arc<SpanData>> {
+        (first..first + n)
+            .map(|i| {
+                let mut span =
+                    Arc::unwrap_or_clone(crate::pipeline::ledger::test_span(u128::from(i), i));
+                span.attributes.push(opentelemetry::KeyValue::new(
+                    "gen_ai.input.messages",
+                    format!("{i:08}").repeat(content_bytes / 8),
+                ));
+                Arc::new(span)
+            })
+            .collect()
+    }
+
+    fn span_ids(batch: &EncodedBatch) -> Vec<u64> {
+        let request = decode_request(&batch.body, batch.gzip).expect("a valid body");
+        request
+            .resource_spans
+            .iter()
+            .flat_map(|r| &r.scope_spans)
+            .flat_map(|s| &s.spans)
+            .map(|s| u64::from_be_bytes(s.span_id.as_slice().try_into().expect("8 bytes")))
+            .collect()
+    }
+
+    #[test]
+    fn batches_encoded_one_after_another_on_one_thread_share_no_bytes() {
+        let encoder = BatchEncoder::for_destination(&Sink);
+        let resource = ProtoResource::default();
+        // A large batch (about 2 MB raw), then a small one into the same reused buffers.
+        let large = encoder.encode(&spans(1, 2_000, 1_000), &resource, &Sink);
+        let small = encoder.encode(&spans(5_000, 3, 10), &resource, &Sink);
+        assert_eq!(large.len(), 1);
+        assert_eq!(small.len(), 1);
+        assert_eq!(span_ids(&large[0]), (1..=2_000).collect::<Vec<_>>());
+        assert_eq!(span_ids(&small[0]), [5_000, 5_001, 5_002]);
+        assert_eq!(large[0].span_count, 2_000);
+        assert!(large[0].raw_len > 2_000_000, "{}", large[0].raw_len);
+        assert!(small[0].body.len() < 1_000, "{}", small[0].body.len());
+        // The held body is exactly its length, not the scratch buffer's capacity.
+        assert_eq!(gzip(&raw_of(&small[0])).len(), small[0].body.len());
+    }
+
+    fn raw_of(batch: &EncodedBatch) -> Vec<u8> {
+        decode_request(&batch.body, batch.gzip)
+            .expect("a valid body")
+            .encode_to_vec()
+    }
+
+    #[test]
+    fn a_huge_batch_does_not_pin_its_buffers_on_the_thread() {
+        // About 12 MB raw in one request (no size bound, so nothing splits it).
+        let huge = BatchEncoder {
+            gzip: true,
+            max_request_bytes: usize::MAX,
+        };
+        let batches = huge.encode(&spans(1, 2_000, 6_000), &ProtoResource::default(), &Sink);
+        assert_eq!(batches.len(), 1);
+        assert!(batches[0].raw_len > Scratch::KEEP_BYTES);
+        SCRATCH.with(|s| {
+            let s = s.borrow();
+            assert!(s.raw.capacity() <= Scratch::KEEP_BYTES);
+            assert!(s.zipped.capacity() <= Scratch::KEEP_BYTES);
+        });
     }
 }
