@@ -422,6 +422,40 @@ fn a_decision_larger_than_a_destination_queue_waits_for_room_instead_of_dropping
 }
 
 #[test]
+fn spans_lost_to_a_full_tail_queue_are_counted_as_every_destinations_queue_full() {
+    // A sampler queue of 8 spans, and bursts of 2,000 spans ended faster than the sampler
+    // task drains its queue: some find it full.
+    let h = Harness::with_settings(
+        tail(1.0),
+        PipelineSettings {
+            queue_capacity: 8,
+            batch_timeout: Duration::from_millis(20),
+            ..PipelineSettings::default()
+        },
+    );
+    let t = h.tracer();
+    let mut emitted = 0u64;
+    for _ in 0..20 {
+        for _ in 0..2_000 {
+            t.start("burst").end();
+        }
+        emitted += 2_000;
+        if h.tail().spans_queue_full > 0 {
+            break;
+        }
+    }
+    let report = h.pipeline.shutdown(FLUSH);
+    let lost = h.tail().spans_queue_full;
+    assert!(lost > 0, "no burst filled the sampler's queue");
+    let destination = &report.destinations[0];
+    assert_eq!(destination.dropped.queue_full, lost);
+    assert_eq!(report.undelivered(), lost);
+    // At rate 1 every span the sampler saw is kept: delivered + lost = emitted.
+    assert_eq!(destination.spans_delivered + lost, emitted);
+    assert_eq!(h.receiver.stats().unique_spans, emitted - lost);
+}
+
+#[test]
 fn without_tail_sampling_there_are_no_tail_stats_and_a_remote_unsampled_parent_wins_with_it() {
     let resource = Resource::builder().build();
     let off = Pipeline::start(Vec::new(), PipelineSettings::default(), &resource).unwrap();

@@ -70,6 +70,13 @@ impl Fanout {
         }
     }
 
+    /// Counts one span as dropped at every destination (it was lost before the fan-out).
+    pub(crate) fn count_lost(&self, reason: DropReason) {
+        for (_, stats) in &self.lanes {
+            stats.add_dropped(reason, 1);
+        }
+    }
+
     /// Queues `span` for the ledger and every destination, without blocking.
     pub(crate) fn send(&self, span: Arc<SpanData>) {
         self.send_to_ledger(&span);
@@ -121,7 +128,13 @@ impl SpanProcessor for FanoutProcessor {
         if let Some(tail) = &self.shared.tail {
             match tail.queue.try_send(span) {
                 Ok(()) => {}
-                Err(TrySendError::Full(_)) => tail.stats.add_queue_full(),
+                Err(TrySendError::Full(_)) => {
+                    // Lost before any decision, so to every destination: counted in the
+                    // tail stats and as each destination's `queue_full`, so that shutdown
+                    // reports and `undelivered()` include it.
+                    tail.stats.add_queue_full();
+                    self.shared.fanout.count_lost(DropReason::QueueFull);
+                }
                 Err(TrySendError::Closed(_)) => {
                     self.shared
                         .spans_after_shutdown
