@@ -9,7 +9,7 @@ use genai_telemetry_core::genai::{
 use opentelemetry::KeyValue;
 use serde_json::Value;
 
-use crate::family::{bedrock_usage, f64_of, i64_of, str_of, strings_of, u64_of};
+use crate::family::{bedrock_usage, f32_of, f64_of, i64_of, str_of, strings_of, u64_of};
 use crate::stream::InvokeStream;
 
 /// Fills `request` from a Converse request body.
@@ -20,8 +20,9 @@ pub(crate) fn read_request(body: &Value, capture: bool, request: &mut GenAiReque
         .unwrap_or(&Value::Null);
     request.parameters = RequestParameters {
         max_tokens: i64_of(config, "maxTokens"),
-        temperature: f64_of(config, "temperature"),
-        top_p: f64_of(config, "topP"),
+        // f32 in the Converse model: see `f32_of`.
+        temperature: f32_of(config, "temperature"),
+        top_p: f32_of(config, "topP"),
         top_k: f64_of(extra, "top_k"),
         stop_sequences: strings_of(config, "stopSequences"),
         ..RequestParameters::default()

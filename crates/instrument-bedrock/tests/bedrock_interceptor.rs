@@ -137,7 +137,7 @@ async fn converse(c: &Client, model: &str) -> String {
         .inference_config(
             InferenceConfiguration::builder()
                 .max_tokens(256)
-                .temperature(0.5)
+                .temperature(0.7)
                 .top_p(0.9)
                 .stop_sequences("END")
                 .build(),
@@ -325,9 +325,15 @@ async fn converse_becomes_a_chat_span_with_parameters_guardrail_cached_usage_and
     );
     assert!(int(&span, attr::SERVER_PORT).is_some());
     assert_eq!(int(&span, attr::REQUEST_MAX_TOKENS), Some(256));
+    // The SDK's f32 parameters read back as the decimals the caller wrote, not as their
+    // f32 approximations widened to f64 (0.699999988079071).
     assert_eq!(
         attribute(&span, attr::REQUEST_TEMPERATURE),
-        Some(&Value::F64(0.5))
+        Some(&Value::F64(0.7))
+    );
+    assert_eq!(
+        attribute(&span, attr::REQUEST_TOP_P),
+        Some(&Value::F64(0.9))
     );
     assert_eq!(
         string(&span, attr::AWS_BEDROCK_GUARDRAIL_ID).as_deref(),

@@ -284,6 +284,21 @@ pub(crate) fn f64_of(json: &Value, key: &str) -> Option<f64> {
     json.get(key).and_then(Value::as_f64)
 }
 
+/// A number field the SDK serialised from an `f32` (Converse's `inferenceConfig`): smithy
+/// widens it to f64 before writing the JSON, so a caller's `0.7` arrives as
+/// `0.699999988079071`. A value that is exactly an f32 is read back as that f32's shortest
+/// decimal form (what the caller wrote); any other value as it is.
+pub(crate) fn f32_of(json: &Value, key: &str) -> Option<f64> {
+    let wide = f64_of(json, key)?;
+    #[allow(clippy::cast_possible_truncation)] // checked: only used when exact
+    let narrow = wide as f32;
+    if f64::from(narrow).to_bits() == wide.to_bits() {
+        narrow.to_string().parse().ok().or(Some(wide))
+    } else {
+        Some(wide)
+    }
+}
+
 /// A number field as i64.
 pub(crate) fn i64_of(json: &Value, key: &str) -> Option<i64> {
     json.get(key).and_then(Value::as_i64)
@@ -404,5 +419,28 @@ mod tests {
         let u = bedrock_usage(Some(10), Some(5), Some(100), None, None);
         assert_eq!(u.input_tokens, Some(110));
         assert_eq!(u.cache_creation_input_tokens, None);
+    }
+}
+
+#[cfg(test)]
+mod f32_tests {
+    use super::f32_of;
+    use serde_json::json;
+
+    #[test]
+    fn widened_f32_values_read_back_as_the_decimals_written() {
+        let body = json!({"t": f64::from(0.7f32), "p": f64::from(0.9f32), "half": 0.5});
+        assert_eq!(f32_of(&body, "t"), Some(0.7));
+        assert_eq!(f32_of(&body, "p"), Some(0.9));
+        assert_eq!(f32_of(&body, "half"), Some(0.5));
+    }
+
+    #[test]
+    fn values_that_are_not_f32_stay_as_they_are() {
+        let body = json!({"x": 0.7, "big": 1e300, "s": "0.7"});
+        assert_eq!(f32_of(&body, "x"), Some(0.7));
+        assert_eq!(f32_of(&body, "big"), Some(1e300));
+        assert_eq!(f32_of(&body, "s"), None);
+        assert_eq!(f32_of(&body, "missing"), None);
     }
 }
