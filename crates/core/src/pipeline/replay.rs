@@ -17,8 +17,11 @@ impl HeldBatch {
         Self { batch, attempts: 0 }
     }
 
+    /// What the batch holds in memory, as counted against the bound: the body, and the
+    /// list of its traces kept for per-trace delivery status (20 bytes a trace: for a batch
+    /// of single-span traces, a sizeable share of a gzip body).
     fn bytes(&self) -> usize {
-        self.batch.body.len()
+        self.batch.body.len() + std::mem::size_of_val::<[([u8; 16], u32)]>(&self.batch.traces)
     }
 
     pub(crate) fn spans(&self) -> u64 {
@@ -136,6 +139,15 @@ mod tests {
             raw_len: bytes,
             traces: Vec::new().into(),
         })
+    }
+
+    #[test]
+    fn the_trace_list_of_a_batch_counts_against_the_bound() {
+        let mut held = batch(100, 10);
+        held.batch.traces = (0..10u128).map(|t| (t.to_be_bytes(), 1)).collect();
+        let mut buf = ReplayBuffer::new(1000);
+        buf.push_back(held);
+        assert_eq!(buf.bytes(), 100 + 10 * 20);
     }
 
     #[test]
