@@ -511,17 +511,25 @@ impl BridgeConfigBuilder {
         if let Some(v) = r.parsed(&["TELEMETRY_BREAKER_FAILURE_THRESHOLD"], parse::parse_count) {
             p.breaker.failure_threshold = u32::try_from(v).unwrap_or(u32::MAX);
         }
+        // A window or first delay set longer than the default cap raises that cap with it
+        // (the user asked for the longer wait, not for an error about a variable they never
+        // set); a cap that is set explicitly is checked against it in `build`.
         if let Some(v) = r.parsed(&["TELEMETRY_BREAKER_RECOVERY"], parse::parse_duration) {
             p.breaker.recovery_window = v;
         }
-        if let Some(v) = r.parsed(&["TELEMETRY_BREAKER_MAX_RECOVERY"], parse::parse_duration) {
-            p.breaker.max_recovery_window = v;
+        match r.parsed(&["TELEMETRY_BREAKER_MAX_RECOVERY"], parse::parse_duration) {
+            Some(v) => p.breaker.max_recovery_window = v,
+            None => {
+                p.breaker.max_recovery_window =
+                    p.breaker.max_recovery_window.max(p.breaker.recovery_window);
+            }
         }
         if let Some(v) = r.parsed(&["TELEMETRY_RETRY_INITIAL_BACKOFF"], parse::parse_duration) {
             p.retry.initial_backoff = v;
         }
-        if let Some(v) = r.parsed(&["TELEMETRY_RETRY_MAX_BACKOFF"], parse::parse_duration) {
-            p.retry.max_backoff = v;
+        match r.parsed(&["TELEMETRY_RETRY_MAX_BACKOFF"], parse::parse_duration) {
+            Some(v) => p.retry.max_backoff = v,
+            None => p.retry.max_backoff = p.retry.max_backoff.max(p.retry.initial_backoff),
         }
 
         // Tail sampling

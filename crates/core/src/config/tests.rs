@@ -329,6 +329,29 @@ fn the_builder_turns_the_spool_on() {
 }
 
 #[test]
+fn a_window_longer_than_the_default_cap_raises_the_cap_instead_of_failing() {
+    let config = from_vars(&[
+        ("TELEMETRY_BREAKER_RECOVERY", "10m"),
+        ("TELEMETRY_RETRY_INITIAL_BACKOFF", "8s"),
+    ])
+    .expect("a longer window is valid");
+    let p = &config.pipeline;
+    assert_eq!(p.breaker.recovery_window, Duration::from_secs(600));
+    assert_eq!(p.breaker.max_recovery_window, Duration::from_secs(600));
+    assert_eq!(p.retry.initial_backoff, Duration::from_secs(8));
+    assert_eq!(p.retry.max_backoff, Duration::from_secs(8));
+}
+
+#[test]
+fn a_retry_cap_set_shorter_than_the_first_delay_is_rejected_by_name() {
+    let e = err(&[
+        ("TELEMETRY_RETRY_INITIAL_BACKOFF", "8s"),
+        ("TELEMETRY_RETRY_MAX_BACKOFF", "1s"),
+    ]);
+    assert!(e.names("TELEMETRY_RETRY_MAX_BACKOFF"), "{e}");
+}
+
+#[test]
 fn breaker_cap_shorter_than_window_is_rejected() {
     let e = err(&[
         ("TELEMETRY_BREAKER_RECOVERY", "1m"),
