@@ -2,7 +2,7 @@
 //! Jurassic-2 (`prompt` → `completions`).
 
 use genai_telemetry_core::genai::openai_compat::Endpoint;
-use genai_telemetry_core::genai::openai_compat::response::parse_response;
+use genai_telemetry_core::genai::openai_compat::response::parse_response_value;
 use genai_telemetry_core::genai::{
     GenAiRequest, GenAiResponse, InputMessage, MessagePart, OutputMessage, RequestParameters,
     normalize_finish_reason,
@@ -43,9 +43,7 @@ pub(super) fn read_response(
     capture: bool,
 ) -> GenAiResponse {
     if family == BedrockModelFamily::Ai21Jamba {
-        return serde_json::to_vec(body)
-            .ok()
-            .and_then(|bytes| parse_response(Endpoint::ChatCompletions, &bytes, capture, None))
+        return parse_response_value(Endpoint::ChatCompletions, body, capture, None)
             .unwrap_or_default();
     }
     // Jurassic-2 counts tokens by listing them.

@@ -82,11 +82,22 @@ pub fn parse_response(
     cost_source: Option<&'static str>,
 ) -> Option<GenAiResponse> {
     let json: Value = serde_json::from_slice(body).ok()?;
+    parse_response_value(endpoint, &json, capture, cost_source)
+}
+
+/// [`parse_response`] of a body already parsed as JSON (Bedrock's AI21 Jamba answers in
+/// the OpenAI shape inside a body the interceptor has parsed once already).
+pub fn parse_response_value(
+    endpoint: Endpoint,
+    json: &Value,
+    capture: bool,
+    cost_source: Option<&'static str>,
+) -> Option<GenAiResponse> {
     if !json.is_object() {
         return None;
     }
     let mut response = GenAiResponse::default();
-    common(&json, &mut response, cost_source);
+    common(json, &mut response, cost_source);
     match endpoint {
         Endpoint::ChatCompletions | Endpoint::Completions => {
             let choices = json.get("choices").and_then(Value::as_array)?;
@@ -119,7 +130,7 @@ pub fn parse_response(
             // Embeddings have no completion; usage carries only input tokens.
             response.usage.output_tokens = None;
         }
-        Endpoint::Responses => responses_object(&json, capture, &mut response),
+        Endpoint::Responses => responses_object(json, capture, &mut response),
     }
     Some(response)
 }
