@@ -1,6 +1,6 @@
-//! What the instrumentation crates' hostile-input tests share (each includes this file with
-//! `#[path]`): GenAI instrumentation recording into an in-memory exporter, the one span a
-//! call produced, and the checks every such span must pass.
+//! What the instrumentation crates' client tests share (each includes this file with
+//! `#[path]`): GenAI instrumentation recording into an in-memory exporter, the spans calls
+//! produced, and the checks every span of the hostile-input tests must pass.
 
 use std::time::{Duration, Instant};
 
@@ -37,9 +37,33 @@ pub fn telemetry(capture_content: bool) -> Telemetry {
 }
 
 impl Telemetry {
+    /// Every span ended so far.
+    pub fn spans(&self) -> Vec<SpanData> {
+        self.provider.force_flush().unwrap();
+        self.exporter.get_finished_spans().unwrap()
+    }
+
+    /// Waits until `n` spans ended (streams end on a task of the client's). The bound only
+    /// guards against hanging; nothing asserts on time.
+    pub async fn wait_for_spans(&self, n: usize) -> Vec<SpanData> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let spans = self.spans();
+            if spans.len() >= n {
+                return spans;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "only {} spans: {spans:#?}",
+                spans.len()
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     /// The one span, once it ended (streams end on a task of the client's; the bound only
     /// guards against hanging, nothing asserts on time), checked by [`assert_bounded`].
-    pub async fn only_span(&self) -> SpanData {
+    pub async fn only_bounded_span(&self) -> SpanData {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             self.provider.force_flush().unwrap();

@@ -7,8 +7,11 @@
 
 #[path = "support/bedrock_mock.rs"]
 mod bedrock_mock;
+#[path = "../../../tests/support/captured_spans.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod captured_spans;
 
-use std::time::{Duration, Instant};
+use captured_spans::{Telemetry, telemetry};
 
 use aws_sdk_bedrockruntime::Client;
 use aws_sdk_bedrockruntime::config::retry::RetryConfig;
@@ -20,59 +23,13 @@ use aws_sdk_bedrockruntime::types::{
 };
 use bedrock_mock::{BedrockMock, CLAUDE};
 use genai_telemetry_bedrock::BedrockTelemetryInterceptor;
-use genai_telemetry_core::genai::GenAiInstrumentation;
 use genai_telemetry_core::genai::semconv::{attr, bridge};
 use opentelemetry::Value;
 use opentelemetry::trace::{SpanKind, Status};
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
+use opentelemetry_sdk::trace::SpanData;
 use serde_json::json;
 
-struct Telemetry {
-    exporter: InMemorySpanExporter,
-    provider: SdkTracerProvider,
-    instrumentation: GenAiInstrumentation,
-}
-
-fn telemetry(capture: bool) -> Telemetry {
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(exporter.clone())
-        .build();
-    let instrumentation = GenAiInstrumentation::builder()
-        .tracer_provider(&provider)
-        .without_metrics()
-        .capture_content(capture)
-        .build();
-    Telemetry {
-        exporter,
-        provider,
-        instrumentation,
-    }
-}
-
 impl Telemetry {
-    fn spans(&self) -> Vec<SpanData> {
-        self.provider.force_flush().unwrap();
-        self.exporter.get_finished_spans().unwrap()
-    }
-
-    /// Waits until `n` spans ended; the bound only guards against hanging.
-    async fn wait_for_spans(&self, n: usize) -> Vec<SpanData> {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let spans = self.spans();
-            if spans.len() >= n {
-                return spans;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "only {} spans: {spans:#?}",
-                spans.len()
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    }
-
     async fn only_span(&self) -> SpanData {
         let mut spans = self.wait_for_spans(1).await;
         assert_eq!(spans.len(), 1, "{spans:#?}");

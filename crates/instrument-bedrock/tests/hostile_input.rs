@@ -116,7 +116,7 @@ async fn a_10_mb_prompt_gets_the_same_answer_and_a_small_span() {
     let instrumented = invoke(&client(&llm, Some(&t)), &prompt).await;
     assert!(plain.starts_with("Ok("), "{plain}");
     assert_eq!(instrumented, plain);
-    let span = t.only_span().await;
+    let span = t.only_bounded_span().await;
     assert_eq!(span.status, Status::Unset);
     assert_eq!(
         attribute(&span, attr::USAGE_INPUT_TOKENS),
@@ -144,7 +144,7 @@ async fn invalid_utf8_and_deep_nesting_reach_the_caller_unchanged_and_mark_the_s
         let instrumented = invoke(&client(&llm, Some(&t)), "hi").await;
         assert!(plain.starts_with("Ok("), "{plain}");
         assert_eq!(instrumented, plain);
-        marked_invalid(&t.only_span().await);
+        marked_invalid(&t.only_bounded_span().await);
     }
 }
 
@@ -165,7 +165,7 @@ async fn nan_negative_and_huge_token_counts_never_reach_the_span() {
         llm.script(json_answer(body)).unwrap();
         let instrumented = converse(&client(&llm, Some(&t))).await;
         assert_eq!(instrumented, plain, "{usage}");
-        let span = t.only_span().await;
+        let span = t.only_bounded_span().await;
         assert!(
             attribute(&span, attr::USAGE_INPUT_TOKENS).is_none(),
             "{usage}"
@@ -203,6 +203,6 @@ async fn truncated_event_streams_reach_the_caller_unchanged_and_mark_the_span() 
         llm.script(answer).unwrap();
         let instrumented = converse_stream(&client(&llm, Some(&t))).await;
         assert_eq!(instrumented, plain);
-        marked_invalid(&t.only_span().await);
+        marked_invalid(&t.only_bounded_span().await);
     }
 }

@@ -75,7 +75,7 @@ async fn invalid_utf8_and_deep_nesting_reach_the_caller_byte_identical_and_mark_
         let (plain, instrumented) = both(&llm, &t, answer).await;
         assert_eq!(plain, Ok((200, body)));
         assert_eq!(instrumented, plain);
-        marked_invalid(&t.only_span().await);
+        marked_invalid(&t.only_bounded_span().await);
     }
 }
 
@@ -98,7 +98,7 @@ async fn absurd_cost_and_count_headers_are_ignored_and_the_body_is_untouched() {
         let (plain, instrumented) = both(&llm, &t, answer).await;
         assert_eq!(plain, Ok((200, body.to_vec())));
         assert_eq!(instrumented, plain);
-        let span = t.only_span().await;
+        let span = t.only_bounded_span().await;
         assert_eq!(span.status, Status::Unset);
         // No price from the header: the cost (if any) is the pricing table's, never NaN or negative.
         if let Some(Value::F64(total)) = attribute(&span, bridge::COST_TOTAL) {
@@ -128,5 +128,5 @@ async fn a_truncated_stream_reaches_the_caller_as_sent_and_marks_the_span() {
     let (plain, instrumented) = both(&llm, &t, answer).await;
     assert_eq!(plain, Ok((200, events.as_bytes().to_vec())));
     assert_eq!(instrumented, plain);
-    marked_invalid(&t.only_span().await);
+    marked_invalid(&t.only_bounded_span().await);
 }

@@ -3,11 +3,14 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "../../../tests/support/captured_spans.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod captured_spans;
 #[path = "support/openai_mock.rs"]
 mod openai_mock;
 
+use captured_spans::{Telemetry, telemetry};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use async_openai::Client;
 use async_openai::config::OpenAIConfig;
@@ -23,61 +26,14 @@ use async_openai::types::embeddings::CreateEmbeddingRequestArgs;
 use async_openai::types::responses::CreateResponseArgs;
 
 use futures_util::StreamExt;
-use genai_telemetry_core::genai::GenAiInstrumentation;
 use genai_telemetry_core::genai::semconv::{attr, bridge};
 use genai_telemetry_openai::OpenAiTelemetryLayer;
 use openai_mock::OpenAiMock;
 use opentelemetry::Value;
 use opentelemetry::trace::{SpanKind, Status};
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
-
-struct Telemetry {
-    exporter: InMemorySpanExporter,
-    provider: SdkTracerProvider,
-    instrumentation: GenAiInstrumentation,
-}
-
-fn telemetry(capture: bool) -> Telemetry {
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(exporter.clone())
-        .build();
-    let instrumentation = GenAiInstrumentation::builder()
-        .tracer_provider(&provider)
-        .without_metrics()
-        .capture_content(capture)
-        .build();
-    Telemetry {
-        exporter,
-        provider,
-        instrumentation,
-    }
-}
+use opentelemetry_sdk::trace::SpanData;
 
 impl Telemetry {
-    fn spans(&self) -> Vec<SpanData> {
-        self.provider.force_flush().unwrap();
-        self.exporter.get_finished_spans().unwrap()
-    }
-
-    /// Waits until `n` spans ended (streams end on a task of async-openai's). The bound
-    /// only guards against hanging; nothing asserts on time.
-    async fn wait_for_spans(&self, n: usize) -> Vec<SpanData> {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let spans = self.spans();
-            if spans.len() >= n {
-                return spans;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "only {} spans: {spans:#?}",
-                spans.len()
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    }
-
     async fn only_span(&self) -> SpanData {
         let mut spans = self.wait_for_spans(1).await;
         assert_eq!(spans.len(), 1, "{spans:#?}");

@@ -142,7 +142,7 @@ async fn a_10_mb_prompt_gets_the_same_answer_and_a_small_span() {
         .unwrap();
     assert_eq!(instrumented.choices, plain.choices);
     assert_eq!(instrumented.usage, plain.usage);
-    let span = t.only_span().await;
+    let span = t.only_bounded_span().await;
     assert_eq!(span.status, Status::Unset);
     let expected = i64::from(plain.usage.unwrap().prompt_tokens);
     assert_eq!(int(&span, attr::USAGE_INPUT_TOKENS), Some(expected));
@@ -196,7 +196,7 @@ async fn invalid_utf8_in_a_body_gives_the_callers_error_and_a_marked_span() {
     let (plain, instrumented) = both(&llm, &t, json_answer(body)).await;
     assert!(plain.starts_with("Err("), "{plain}");
     assert_eq!(instrumented, plain);
-    marked_invalid(&t.only_span().await);
+    marked_invalid(&t.only_bounded_span().await);
 }
 
 #[tokio::test]
@@ -212,7 +212,7 @@ async fn deeply_nested_json_gives_the_callers_error_and_a_marked_span() {
     let (plain, instrumented) = both(&llm, &t, json_answer(body)).await;
     assert!(plain.starts_with("Err("), "{plain}");
     assert_eq!(instrumented, plain);
-    marked_invalid(&t.only_span().await);
+    marked_invalid(&t.only_bounded_span().await);
 }
 
 #[tokio::test]
@@ -223,7 +223,7 @@ async fn nan_token_counts_give_the_callers_error_and_a_marked_span() {
     let (plain, instrumented) = both(&llm, &t, json_answer(body)).await;
     assert!(plain.starts_with("Err("), "{plain}");
     assert_eq!(instrumented, plain);
-    marked_invalid(&t.only_span().await);
+    marked_invalid(&t.only_bounded_span().await);
 }
 
 #[tokio::test]
@@ -236,7 +236,7 @@ async fn negative_and_huge_token_counts_never_reach_the_span() {
         );
         let (plain, instrumented) = both(&llm, &t, json_answer(body)).await;
         assert_eq!(instrumented, plain);
-        let span = t.only_span().await;
+        let span = t.only_bounded_span().await;
         assert_eq!(int(&span, attr::USAGE_INPUT_TOKENS), None, "{input}");
         assert_eq!(int(&span, attr::USAGE_OUTPUT_TOKENS), None, "{output}");
     }
@@ -253,7 +253,7 @@ async fn a_megabyte_model_name_reaches_the_caller_whole_and_the_span_bounded() {
     let (plain, instrumented) = both(&llm, &t, json_answer(body)).await;
     assert!(plain.contains(&model));
     assert_eq!(instrumented, plain);
-    let span = t.only_span().await;
+    let span = t.only_bounded_span().await;
     let recorded = string(&span, attr::RESPONSE_MODEL).unwrap();
     assert!(
         model.starts_with(
@@ -274,7 +274,7 @@ async fn a_stream_cut_mid_event_gives_the_callers_error_and_a_marked_span() {
     assert_eq!(instrumented.len(), plain.len());
     assert!(plain.last().unwrap().starts_with("Err("), "{plain:?}");
     assert_eq!(instrumented[..plain.len() - 1], plain[..plain.len() - 1]);
-    let span = t.only_span().await;
+    let span = t.only_bounded_span().await;
     assert_eq!(
         string(&span, attr::ERROR_TYPE).as_deref(),
         Some("response_body_error")
@@ -290,7 +290,7 @@ async fn a_stream_ending_before_done_is_marked_and_the_caller_sees_the_same_chun
     );
     let (plain, instrumented) = both_streams(&llm, &t, answer).await;
     assert_eq!(instrumented, plain);
-    marked_invalid(&t.only_span().await);
+    marked_invalid(&t.only_bounded_span().await);
 }
 
 #[tokio::test]
@@ -305,5 +305,5 @@ async fn invalid_utf8_inside_a_stream_event_is_marked_and_passed_through() {
         .chunk(&b"\"},\"finish_reason\":null}]}\n\ndata: [DONE]\n\n"[..]);
     let (plain, instrumented) = both_streams(&llm, &t, answer).await;
     assert_eq!(instrumented, plain);
-    marked_invalid(&t.only_span().await);
+    marked_invalid(&t.only_bounded_span().await);
 }

@@ -43,12 +43,20 @@ impl ScriptedResponse {
     }
 }
 
-/// SplitMix64: tiny, fast, deterministic and fine with any seed (including 0).
+/// SplitMix64: tiny, fast, deterministic and fine with any seed (including 0). The
+/// receivers' fault draws and the soak's fault schedule use it, so that a seed repeats a run
+/// exactly, independent of any random-number crate's versions.
 #[derive(Debug, Clone)]
-struct SplitMix64(u64);
+pub struct SplitMix64(u64);
 
 impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
+    /// A generator starting from `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -57,7 +65,7 @@ impl SplitMix64 {
     }
 
     /// Uniform in `[0, 1)`.
-    fn next_f64(&mut self) -> f64 {
+    pub fn next_f64(&mut self) -> f64 {
         // 53 random mantissa bits; the casts are exact.
         #[allow(clippy::cast_precision_loss)]
         let v = (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64;

@@ -58,7 +58,7 @@ use std::time::Duration;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 
 pub use config::ReceiverConfig;
-pub use faults::{Faults, ScriptedResponse};
+pub use faults::{Faults, ScriptedResponse, SplitMix64};
 pub use record::{ReceivedSpan, ReceiverStats, RequestRecord};
 #[cfg(feature = "test-ca")]
 pub use test_ca::TestCa;

@@ -4,32 +4,21 @@
 
 use std::time::Duration;
 
-use genai_telemetry_receiver::OtlpReceiver;
+use genai_telemetry_receiver::{OtlpReceiver, SplitMix64};
 use serde::Serialize;
 
-/// SplitMix64, a few lines instead of a `rand` dependency: the schedule only needs a
-/// reproducible stream of numbers from a seed, stable across crate versions.
+/// The schedule's seeded generator: the receivers' SplitMix64, so a seed repeats a run.
 #[derive(Debug, Clone)]
-pub(crate) struct Rng(u64);
+pub(crate) struct Rng(SplitMix64);
 
 impl Rng {
     pub(crate) fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        Self(SplitMix64::new(seed))
     }
 
     /// Uniform in `[0, 1)`.
     fn unit(&mut self) -> f64 {
-        #[allow(clippy::cast_precision_loss)] // 53 bits: exact
-        let v = (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-        v
+        self.0.next_f64()
     }
 
     /// Uniform in `[lo, hi]`.
@@ -40,7 +29,7 @@ impl Rng {
     /// Uniform in `0..n` (`n > 0`).
     fn below(&mut self, n: usize) -> usize {
         #[allow(clippy::cast_possible_truncation)] // the result is below `n`
-        let i = (self.next_u64() % n as u64) as usize;
+        let i = (self.0.next_u64() % n as u64) as usize;
         i
     }
 }
